@@ -1,0 +1,61 @@
+# Syllabus — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/syllabus
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install check lint typecheck migrations-check pytest bench clean browser-deps
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (looked for '$(PYTHON)')."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: the site on http://127.0.0.1:8000 with demo content, a Celery worker and beat.
+run: install
+	@mkdir -p .run/broker/out .run/broker/processed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Starting web on http://$(HOST):$(PORT), Celery worker with beat beside it (Ctrl-C stops all)."
+	@trap 'kill 0' EXIT INT TERM; \
+	  DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/celery -A config worker --beat --loglevel=INFO \
+	    --concurrency=2 --schedule=.run/celerybeat-schedule & \
+	  $(BIN)/python manage.py runserver $(HOST):$(PORT) & \
+	  wait
+
+## make test: install, lint, types, migrations drift, then the whole suite on PostgreSQL and Redis.
+test: install check pytest
+
+check: lint typecheck migrations-check
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy .
+
+migrations-check:
+	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$(TEST_DATABASE_URL) \
+	  $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest:
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench: every benchmark in bench/ (see bench/README.md).
+bench: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .run db.sqlite3 staticfiles .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from config.health import healthz
+
+admin.site.site_header = "Syllabus admin"
+admin.site.site_title = "Syllabus admin"
+admin.site.index_title = "Course, learners, billing and email"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    # /admin/analytics/ is mounted before the admin's catch-all.
+    path("", include("analytics.urls")),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("billing.urls")),
+    path("", include("progress.urls")),
+    path("", include("emails.urls")),
+    path("", include("courses.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

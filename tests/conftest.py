@@ -1,0 +1,115 @@
+"""Fixtures shared by every app's tests. Factories live in tests/<app>/factories.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from tests.accounts.factories import UserFactory
+from tests.billing.factories import SubscriptionFactory
+from tests.courses.factories import LessonFactory, ModuleFactory
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail with a sentence, not a traceback, when PostgreSQL or Redis is not there."""
+    import psycopg
+    import redis
+
+    db = settings.DATABASES["default"]
+    try:
+        psycopg.connect(
+            host=db.get("HOST") or "127.0.0.1",
+            port=int(db.get("PORT") or 5432),
+            user=db.get("USER") or "postgres",
+            password=db.get("PASSWORD") or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.OperationalError as exc:
+        pytest.exit(
+            f"PostgreSQL is not reachable at {db.get('HOST')}:{db.get('PORT')} ({exc.__class__.__name__}). "
+            "Start it (pg_ctlcluster 15 main start) or set DATABASE_URL.",
+            returncode=3,
+        )
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(
+            f"Redis is not reachable at {settings.REDIS_URL} ({exc.__class__.__name__}). "
+            "Start redis-server or set REDIS_URL.",
+            returncode=3,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
+    """Each test starts with an empty cache (rate limits!) and its own media folder."""
+    from django.core.cache import cache
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db: None) -> Any:
+    return UserFactory(onboarding_complete=True)
+
+
+@pytest.fixture
+def new_user(db: None) -> Any:
+    """Signed up, not yet onboarded."""
+    return UserFactory(onboarding_complete=False)
+
+
+@pytest.fixture
+def admin_user(db: None) -> Any:
+    return UserFactory(admin=True)
+
+
+@pytest.fixture
+def subscriber(db: None) -> Any:
+    """An onboarded learner with an ACTIVE monthly subscription."""
+    return SubscriptionFactory(user__onboarding_complete=True).user
+
+
+@pytest.fixture
+def course(db: None) -> dict[str, Any]:
+    """Two published modules of three published lessons each; lesson 1 of module 1 is free."""
+    modules = [ModuleFactory(order=1, published=True), ModuleFactory(order=2, published=True)]
+    lessons = []
+    for module in modules:
+        for order in (1, 2, 3):
+            lessons.append(
+                LessonFactory(module=module, order=order, published=True, is_free=module.order == 1 and order == 1)
+            )
+    return {"modules": modules, "lessons": lessons, "free_lesson": lessons[0]}
+
+
+@pytest.fixture
+def browser_page(live_server: Any) -> Iterator[Any]:
+    """A Playwright page in Debian's Chromium, pointed at the live server (tests marked `browser`)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
