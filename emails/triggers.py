@@ -1,0 +1,116 @@
+"""The trigger table of seed §6 / DESIGN.md §8: what each cause queues, when, under which key.
+
+Other apps call these from their services, inside the transaction of the cause. Send-time guards
+(cancel unless …) are applied by the drain, not here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from emails.models import EmailTemplate
+from emails.services import email_cancel_pending, email_queue
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from billing.models import Subscription
+    from courses.models import Module
+
+START_JOURNEY_DELAY = timedelta(hours=24)
+ABANDONMENT_DELAYS = {
+    EmailTemplate.ABANDONMENT_1: timedelta(hours=1),
+    EmailTemplate.ABANDONMENT_2: timedelta(hours=24),
+    EmailTemplate.ABANDONMENT_3: timedelta(days=3),
+}
+INACTIVE_AFTER = timedelta(days=7)
+RENEWAL_NOTICE = timedelta(days=3)
+PAYMENT_FINAL_AFTER = timedelta(days=3)
+
+
+def signup_emails_queue(*, user: User) -> None:
+    """WELCOME now; START_JOURNEY at signup + 24 h (sent only if no `video_1_started` by then)."""
+    email_queue(user=user, template=EmailTemplate.WELCOME, idempotency_key=f"welcome:{user.pk}")
+    email_queue(
+        user=user,
+        template=EmailTemplate.START_JOURNEY,
+        scheduled_for=user.created_at + START_JOURNEY_DELAY,
+        idempotency_key=f"start_journey:{user.pk}",
+    )
+
+
+def inactive_nudge_reschedule(*, user: User, logged_in_at: datetime) -> None:
+    """Each login replaces the pending INACTIVE_NUDGE with one at this login + 7 days."""
+    email_cancel_pending(user=user, templates=[EmailTemplate.INACTIVE_NUDGE])
+    email_queue(
+        user=user,
+        template=EmailTemplate.INACTIVE_NUDGE,
+        scheduled_for=logged_in_at + INACTIVE_AFTER,
+        data={"last_login_at": logged_in_at.isoformat()},
+        idempotency_key=f"inactive_nudge:{user.pk}:{logged_in_at.isoformat()}",
+    )
+
+
+def abandonment_emails_queue(*, user: User, completed_at: datetime | None = None) -> None:
+    """The free lesson's video was completed without access: ABANDONMENT_1/2/3 at +1 h / +24 h / +3 days.
+    Once per learner, ever."""
+    completed_at = completed_at or timezone.now()
+    for template, delay in ABANDONMENT_DELAYS.items():
+        email_queue(
+            user=user,
+            template=template,
+            scheduled_for=completed_at + delay,
+            idempotency_key=f"{template.lower()}:{user.pk}",
+        )
+
+
+def abandonment_emails_cancel(*, user: User) -> int:
+    return email_cancel_pending(user=user, templates=list(ABANDONMENT_DELAYS))
+
+
+def module_complete_email_queue(*, user: User, module: Module) -> None:
+    """Once per (learner, module): completing it again queues nothing."""
+    email_queue(
+        user=user,
+        template=EmailTemplate.MODULE_COMPLETE,
+        data={"module_id": module.pk, "module_title": module.title},
+        idempotency_key=f"module_complete:{user.pk}:{module.pk}",
+    )
+
+
+def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
+    """Replace the pending RENEWAL_REMINDER with one at current period end − 3 days
+    (none when the subscription will not renew)."""
+    email_cancel_pending(user=subscription.user, templates=[EmailTemplate.RENEWAL_REMINDER])
+    if subscription.cancel_at_period_end or not subscription.grants_access:
+        return
+    period_end = subscription.current_period_end
+    email_queue(
+        user=subscription.user,
+        template=EmailTemplate.RENEWAL_REMINDER,
+        scheduled_for=max(period_end - RENEWAL_NOTICE, timezone.now()),
+        data={"period_end": period_end.isoformat(), "plan": subscription.plan},
+        idempotency_key=f"renewal_reminder:{subscription.pk}:{period_end.isoformat()}",
+    )
+
+
+def payment_failed_emails_queue(*, subscription: Subscription, failed_at: datetime) -> None:
+    """First failure of a dunning cycle: PAYMENT_FAILED now, PAYMENT_FAILED_FINAL at +3 days."""
+    key = f"{subscription.pk}:{failed_at.isoformat()}"
+    email_queue(
+        user=subscription.user,
+        template=EmailTemplate.PAYMENT_FAILED,
+        idempotency_key=f"payment_failed:{key}",
+    )
+    email_queue(
+        user=subscription.user,
+        template=EmailTemplate.PAYMENT_FAILED_FINAL,
+        scheduled_for=failed_at + PAYMENT_FINAL_AFTER,
+        idempotency_key=f"payment_failed_final:{key}",
+    )
+
+
+def payment_failed_final_cancel(*, subscription: Subscription) -> int:
+    return email_cancel_pending(user=subscription.user, templates=[EmailTemplate.PAYMENT_FAILED_FINAL])
