@@ -81,7 +81,7 @@ def module_complete_email_queue(*, user: User, module: Module) -> None:
 
 
 def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
-    """Replace the pending RENEWAL_REMINDER with one at current period end − 3 days
+    """Replace the pending RENEWAL_REMINDER with one at current period end - 3 days
     (none when the subscription will not renew)."""
     email_cancel_pending(user=subscription.user, templates=[EmailTemplate.RENEWAL_REMINDER])
     if subscription.cancel_at_period_end or not subscription.grants_access:
