@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from billing.models import Subscription
+from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -46,3 +48,15 @@ def is_refund_eligible(subscription: Subscription, *, now: datetime | None = Non
     """Seed §9: refundable while at most 90 whole days have passed since the subscription was created."""
     now = now or timezone.now()
     return (now - subscription.created_at).days <= settings.REFUND_WINDOW_DAYS
+
+
+def mrr() -> Decimal:
+    """Monthly recurring revenue in dollars: the seed's query — 49 per ACTIVE monthly and
+    399/12 per ACTIVE annual subscription (amounts from settings). One query."""
+    counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
+        monthly=Count("pk", filter=Q(plan=SubscriptionPlan.MONTHLY)),
+        annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
+    )
+    monthly = Decimal(settings.PLAN_PRICE_MONTHLY) * counts["monthly"]
+    annual = Decimal(settings.PLAN_PRICE_ANNUAL) * counts["annual"] / 12
+    return (monthly + annual).quantize(Decimal("0.01"))

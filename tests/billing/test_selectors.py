@@ -80,3 +80,25 @@ def test_refund_eligibility_uses_the_clock():
     with time_machine.travel("2026-04-02 12:00Z", tick=False):  # day 91
         assert not is_refund_eligible(subscription)
     assert timezone.now() > subscription.created_at
+
+
+def test_mrr_matches_the_seed_query():
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from billing.models import SubscriptionPlan
+    from billing.selectors import mrr
+
+    SubscriptionFactory.create_batch(3, plan=SubscriptionPlan.MONTHLY)
+    SubscriptionFactory.create_batch(2, plan=SubscriptionPlan.ANNUAL)
+    SubscriptionFactory(plan=SubscriptionPlan.MONTHLY, status=SubscriptionStatus.PAST_DUE)  # not ACTIVE
+    SubscriptionFactory(plan=SubscriptionPlan.ANNUAL, status=SubscriptionStatus.CANCELLED)
+    with connection.cursor() as cursor:
+        # The seed's SQL, with exact division (the seed's integer 399/12 would round every annual plan down to 33).
+        cursor.execute(
+            "SELECT SUM(CASE WHEN plan = 'MONTHLY' THEN 49 ELSE 399/12.0 END) FROM billing_subscription "
+            "WHERE status = 'ACTIVE'"
+        )
+        expected = cursor.fetchone()[0]
+    assert mrr() == Decimal(expected).quantize(Decimal("0.01")) == Decimal("213.50")
