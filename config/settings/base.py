@@ -157,7 +157,6 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Static and media files ------------------------------------------------------------------
 STATIC_URL = "/static/"
