@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from courses import mux
 from courses.demo import DEMO_COURSE, asset_text, tiptap_body
-from courses.models import Asset, Lesson, Module, PlaybackPolicy
+from courses.models import Asset, Lesson, Module, PlaybackPolicy, VideoStatus
 
 
 @transaction.atomic
@@ -49,3 +55,258 @@ def demo_course_load() -> tuple[int, int]:
             asset.file.save(file_name, ContentFile(body), save=False)
             asset.save()
     return len(DEMO_COURSE), lessons_total
+
+
+# --- Video: Mux direct uploads and the asset lifecycle -----------------------------------------
+
+
+def lesson_video_upload_create(*, lesson: Lesson) -> mux.DirectUpload:
+    """Open a Mux direct upload for the lesson's video and remember it (status WAITING).
+
+    Free lessons get a public playback policy, every other lesson a signed one; `passthrough` is the
+    lesson id, so the asset's webhooks find the lesson even if they outrun the upload's own events.
+    Mux is asked first and the lesson is written only once Mux answered: a MuxError leaves it untouched.
+    A previous video keeps playing until the new asset is ready (the READY handler replaces it).
+    """
+    policy = PlaybackPolicy.PUBLIC if lesson.is_free else PlaybackPolicy.SIGNED
+    upload = mux.direct_upload_create(
+        passthrough=lesson.id, playback_policy=policy.value, cors_origin=settings.SITE_URL
+    )
+    lesson.mux_upload_id = upload.id
+    lesson.mux_playback_policy = policy
+    lesson.video_status = VideoStatus.WAITING
+    lesson.video_error = ""
+    lesson.save(update_fields=["mux_upload_id", "mux_playback_policy", "video_status", "video_error", "updated_at"])
+    return upload
+
+
+def _lesson_for_asset(*, asset_id: str, upload_id: str | None, passthrough: str | None) -> Lesson | None:
+    """The lesson a Mux asset belongs to, locked for update.
+
+    By asset id first (known once `video.upload.asset_created` arrived), then by the direct upload it came
+    from (`video.asset.*` can arrive before `asset_created`), then, for assets made outside a direct upload,
+    by `passthrough`. An asset from a superseded upload matches none of these and is ignored.
+    """
+    lessons = Lesson.objects.select_for_update()
+    lesson = lessons.filter(mux_asset_id=asset_id).first()
+    if lesson is not None:
+        return lesson
+    if upload_id:
+        return lessons.filter(mux_upload_id=upload_id).first()
+    if passthrough:
+        return lessons.filter(pk=passthrough).first()
+    return None
+
+
+@transaction.atomic
+def lesson_video_asset_created(*, upload_id: str, asset_id: str) -> Lesson | None:
+    """`video.upload.asset_created`: the upload finished and Mux made an asset; it is processing now.
+
+    Never moves a lesson backwards: if the asset's READY or ERRORED event came first, this is a no-op.
+    Returns None when no lesson waits for this upload.
+    """
+    lesson = Lesson.objects.select_for_update().filter(mux_upload_id=upload_id).first()
+    if lesson is None:
+        lesson = Lesson.objects.select_for_update().filter(mux_asset_id=asset_id).first()
+    if lesson is None:
+        return None
+    if lesson.mux_asset_id == asset_id and lesson.video_status in (VideoStatus.READY, VideoStatus.ERRORED):
+        return lesson
+    lesson.mux_asset_id = asset_id
+    lesson.video_status = VideoStatus.PROCESSING
+    lesson.video_error = ""
+    lesson.save(update_fields=["mux_asset_id", "video_status", "video_error", "updated_at"])
+    return lesson
+
+
+def _playback_id_for(policy: str, playback_ids: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The playback id whose policy matches the lesson's, else the first one Mux made (id, policy)."""
+    usable = [(str(p["id"]), str(p.get("policy", ""))) for p in playback_ids if p.get("id")]
+    for playback_id, playback_policy in usable:
+        if playback_policy == policy:
+            return playback_id, playback_policy
+    return usable[0] if usable else None
+
+
+@transaction.atomic
+def lesson_video_ready(
+    *,
+    asset_id: str,
+    upload_id: str | None,
+    passthrough: str | None,
+    playback_ids: list[dict[str, Any]],
+    duration: float | None,
+) -> Lesson | None:
+    """`video.asset.ready`: the asset plays. Fills asset id, playback id and duration (whole seconds).
+
+    Returns None when the asset belongs to no lesson (or to a superseded upload).
+    """
+    lesson = _lesson_for_asset(asset_id=asset_id, upload_id=upload_id, passthrough=passthrough)
+    if lesson is None:
+        return None
+    chosen = _playback_id_for(lesson.mux_playback_policy, playback_ids)
+    if chosen is None:
+        raise ValueError(f"Mux asset {asset_id} is ready but has no playback id.")
+    playback_id, policy = chosen
+    lesson.mux_asset_id = asset_id
+    lesson.mux_playback_id = playback_id
+    if policy in PlaybackPolicy.values:
+        # Keep the policy true to the playback id, so the lesson page knows whether to sign it.
+        lesson.mux_playback_policy = policy
+    if duration is not None:
+        lesson.video_duration = math.floor(float(duration) + 0.5)
+    lesson.video_status = VideoStatus.READY
+    lesson.video_error = ""
+    lesson.save(
+        update_fields=[
+            "mux_asset_id",
+            "mux_playback_id",
+            "mux_playback_policy",
+            "video_duration",
+            "video_status",
+            "video_error",
+            "updated_at",
+        ]
+    )
+    return lesson
+
+
+@transaction.atomic
+def lesson_video_errored(
+    *, asset_id: str | None, upload_id: str | None, passthrough: str | None, message: str
+) -> Lesson | None:
+    """`video.asset.errored` / `video.upload.errored`: Mux could not make a playable video.
+
+    The error is kept on the lesson for the admin; a previous, still-playable video keeps its playback id.
+    """
+    if asset_id:
+        lesson = _lesson_for_asset(asset_id=asset_id, upload_id=upload_id, passthrough=passthrough)
+    else:
+        lesson = Lesson.objects.select_for_update().filter(mux_upload_id=upload_id).first() if upload_id else None
+    if lesson is None:
+        return None
+    update_fields = ["video_status", "video_error", "updated_at"]
+    if asset_id:
+        lesson.mux_asset_id = asset_id
+        update_fields.append("mux_asset_id")
+    lesson.video_status = VideoStatus.ERRORED
+    lesson.video_error = message or "Mux could not process this video."
+    lesson.save(update_fields=update_fields)
+    return lesson
+
+
+@transaction.atomic
+def lesson_video_upload_cancelled(*, upload_id: str) -> Lesson | None:
+    """`video.upload.cancelled`: the upload URL expired or was cancelled before a file arrived."""
+    lesson = Lesson.objects.select_for_update().filter(mux_upload_id=upload_id).first()
+    if lesson is None:
+        return None
+    if lesson.video_status == VideoStatus.WAITING:
+        lesson.video_status = VideoStatus.READY if lesson.mux_playback_id else VideoStatus.NONE
+    lesson.mux_upload_id = None
+    lesson.save(update_fields=["mux_upload_id", "video_status", "updated_at"])
+    return lesson
+
+
+@transaction.atomic
+def lesson_video_deleted(*, asset_id: str) -> Lesson | None:
+    """`video.asset.deleted`: the lesson's current asset is gone; clear every video field.
+
+    Matched by asset id only: deleting an old, replaced asset must not clear the lesson's new video.
+    """
+    lesson = Lesson.objects.select_for_update().filter(mux_asset_id=asset_id).first()
+    if lesson is None:
+        return None
+    lesson.mux_asset_id = None
+    lesson.mux_playback_id = None
+    lesson.mux_upload_id = None
+    lesson.video_duration = None
+    lesson.video_status = VideoStatus.NONE
+    lesson.video_error = ""
+    lesson.save(
+        update_fields=[
+            "mux_asset_id",
+            "mux_playback_id",
+            "mux_upload_id",
+            "video_duration",
+            "video_status",
+            "video_error",
+            "updated_at",
+        ]
+    )
+    return lesson
+
+
+# --- Publishing and ordering (admin) -----------------------------------------------------------
+
+
+def lesson_publish(*, lesson: Lesson, published: bool) -> bool:
+    """Publish or unpublish a lesson. Returns whether anything changed (the admin logs only changes)."""
+    if lesson.published == published:
+        return False
+    lesson.published = published
+    lesson.save(update_fields=["published", "updated_at"])
+    return True
+
+
+def module_publish(*, module: Module, published: bool) -> bool:
+    """Publish or unpublish a module (its lessons keep their own flag). Returns whether it changed."""
+    if module.published == published:
+        return False
+    module.published = published
+    module.save(update_fields=["published", "updated_at"])
+    return True
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    obj: Module | Lesson
+    old_order: int
+    new_order: int
+
+
+def _siblings_move(siblings: list[Any], selected_ids: set[str], *, up: bool) -> list[OrderChange]:
+    """Move each selected item one place up (or down) among its siblings, swapping with its neighbour.
+
+    A run of selected items moves as a block; an item already at the edge stays, and so does a selected
+    item stuck behind it. The positions (order values) themselves are reused, so gaps are kept.
+    """
+    positions = list(siblings)
+    orders = [item.order for item in siblings]
+    blocked: set[str] = set()
+    indexes = range(len(positions)) if up else range(len(positions) - 1, -1, -1)
+    for index in indexes:
+        item = positions[index]
+        if item.pk not in selected_ids:
+            continue
+        neighbour = index - 1 if up else index + 1
+        if neighbour < 0 or neighbour >= len(positions) or positions[neighbour].pk in blocked:
+            blocked.add(item.pk)
+            continue
+        positions[index], positions[neighbour] = positions[neighbour], positions[index]
+    changes = []
+    for item, order in zip(positions, orders, strict=True):
+        if item.order != order:
+            changes.append(OrderChange(obj=item, old_order=item.order, new_order=order))
+            item.order = order
+            # Two rows briefly share a position here; the unique constraint is DEFERRED to the commit.
+            item.save(update_fields=["order", "updated_at"])
+    return changes
+
+
+@transaction.atomic
+def modules_move(*, module_ids: list[str], up: bool) -> list[OrderChange]:
+    """Move the given modules one place up or down. Returns every row whose order changed."""
+    siblings = list(Module.objects.select_for_update().order_by("order"))
+    return _siblings_move(siblings, set(module_ids), up=up)
+
+
+@transaction.atomic
+def lessons_move(*, lesson_ids: list[str], up: bool) -> list[OrderChange]:
+    """Move the given lessons one place up or down within their modules. Returns every row whose order changed."""
+    module_ids = set(Lesson.objects.filter(pk__in=lesson_ids).values_list("module_id", flat=True))
+    changes: list[OrderChange] = []
+    for module_id in sorted(module_ids):
+        siblings = list(Lesson.objects.select_for_update().filter(module_id=module_id).order_by("order"))
+        changes += _siblings_move(siblings, set(lesson_ids), up=up)
+    return changes
