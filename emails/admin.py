@@ -1,30 +1,185 @@
-from django.contrib import admin
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 
 from config.admin_tools import ReadOnlyAdmin
-from emails.models import EmailLog, EmailQueue, EmailSuppression
+from emails.models import MARKETING_TEMPLATES, EmailLog, EmailQueue, EmailStatus, EmailSuppression, EmailTemplate
+from emails.rendering import SAMPLE_DATA, email_render
+from emails.services import email_queue_cancel, email_queue_retry, email_queue_send_now
+
+
+class DueFilter(admin.SimpleListFilter):
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("now", "Due now (pending)"),
+            ("later", "Scheduled later"),
+            ("retrying", "Waiting to retry"),
+            ("leased", "Being sent (leased)"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[EmailQueue]) -> QuerySet[EmailQueue]:
+        now = timezone.now()
+        pending = queryset.filter(status=EmailStatus.PENDING)
+        if self.value() == "now":
+            return pending.filter(scheduled_for__lte=now).filter(
+                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+            )
+        if self.value() == "later":
+            return pending.filter(scheduled_for__gt=now)
+        if self.value() == "retrying":
+            return pending.filter(attempts__gt=0, next_attempt_at__gt=now)
+        if self.value() == "leased":
+            return pending.filter(locked_until__gt=now)
+        return queryset
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("marketing", "Marketing"), ("transactional", "Transactional")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[EmailQueue]) -> QuerySet[EmailQueue]:
+        if self.value() == "marketing":
+            return queryset.filter(template__in=MARKETING_TEMPLATES)
+        if self.value() == "transactional":
+            return queryset.exclude(template__in=MARKETING_TEMPLATES)
+        return queryset
 
 
 @admin.register(EmailQueue)
 class EmailQueueAdmin(admin.ModelAdmin):
-    list_display = ("template", "user_id", "status", "scheduled_for", "attempts", "processed_at")
-    list_filter = ("status", "template")
-    search_fields = ("user_id", "idempotency_key")
+    """The queue is written by triggers and the drain; operators act on it only through the actions."""
+
+    change_list_template = "emails/admin/emailqueue_change_list.html"
+    list_display = ("template", "user_id", "status", "scheduled_for", "attempts", "next_attempt_at", "processed_at")
+    list_filter = ("status", DueFilter, KindFilter, "template", "scheduled_for", "processed_at")
+    search_fields = ("=id", "=user_id", "idempotency_key")
     date_hierarchy = "scheduled_for"
-    ordering = ("scheduled_for",)
-    readonly_fields = ("id", "created_at", "processed_at", "attempts", "last_error", "idempotency_key")
-    raw_id_fields = ("user",)
+    ordering = ("-scheduled_for",)
+    list_per_page = 100
+    show_full_result_count = False  # the queue grows without bound; no COUNT(*) of it on every page
+    fields = (
+        "id",
+        "user_id",
+        "template",
+        "status",
+        "scheduled_for",
+        "data",
+        "idempotency_key",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "locked_until",
+        "lock_token",
+        "created_at",
+        "processed_at",
+    )
+    readonly_fields = fields
+    actions = ("cancel_selected", "send_selected_now", "retry_selected")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Cancel selected pending emails", permissions=["change"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[EmailQueue]) -> None:
+        who = getattr(request.user, "email", "an operator")
+        count = email_queue_cancel(queue_ids=queryset.values_list("pk", flat=True), reason=f"cancelled by {who}")
+        self.message_user(request, f"Cancelled {count} pending email(s).", messages.SUCCESS)
+
+    @admin.action(description="Send selected pending emails now (guards still apply)", permissions=["change"])
+    def send_selected_now(self, request: HttpRequest, queryset: QuerySet[EmailQueue]) -> None:
+        count = email_queue_send_now(queue_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Dispatched {count} pending email(s) for sending now.", messages.SUCCESS)
+
+    @admin.action(description="Retry selected failed or cancelled emails", permissions=["change"])
+    def retry_selected(self, request: HttpRequest, queryset: QuerySet[EmailQueue]) -> None:
+        count = email_queue_retry(queue_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Re-queued {count} email(s) with a fresh attempt budget.", messages.SUCCESS)
+
+    # --- Template preview (every template, rendered with sample data) ---------------------------
+
+    def get_urls(self) -> list[Any]:
+        preview = [
+            path("preview/", self.admin_site.admin_view(self.preview_index), name="emails_preview_index"),
+            path("preview/<str:template>/", self.admin_site.admin_view(self.preview_template), name="emails_preview"),
+        ]
+        return preview + super().get_urls()
+
+    def _preview_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "templates": [
+                {"value": t.value, "label": t.label, "marketing": t in MARKETING_TEMPLATES} for t in EmailTemplate
+            ],
+        }
+
+    def preview_index(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise Http404
+        return TemplateResponse(
+            request, "emails/admin/preview.html", {**self._preview_context(request), "title": "Email templates"}
+        )
+
+    def preview_template(self, request: HttpRequest, template: str) -> HttpResponse:
+        if not self.has_view_permission(request) or template not in EmailTemplate.values:
+            raise Http404
+        # Rendered for the signed-in admin (real course links) with the sample `data` a trigger would store.
+        rendered = email_render(
+            template=template,
+            user=request.user,  # type: ignore[arg-type]  # admin_view: signed-in staff
+            data=SAMPLE_DATA[template],
+            message_key="preview",
+        )
+        context = {
+            **self._preview_context(request),
+            "title": f"Preview: {EmailTemplate(template).label}",
+            "current": template,
+            "rendered": rendered,
+            "index_url": reverse("admin:emails_preview_index"),
+        }
+        return TemplateResponse(request, "emails/admin/preview.html", context)
 
 
 @admin.register(EmailLog)
 class EmailLogAdmin(ReadOnlyAdmin):
-    list_display = ("template", "to", "subject", "status", "sent_at")
-    list_filter = ("status", "template")
-    search_fields = ("to", "subject")
+    list_display = ("template", "to", "subject", "status", "error", "sent_at")
+    list_filter = ("status", "template", "sent_at")
+    search_fields = ("=to", "subject", "=user_id", "=queue_item__id")
     date_hierarchy = "sent_at"
+    list_select_related = False
+    show_full_result_count = False
+    readonly_fields = ("id", "user", "template", "to", "subject", "status", "error", "queue_item", "sent_at")
+    raw_id_fields = ("user", "queue_item")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(EmailSuppression)
 class EmailSuppressionAdmin(admin.ModelAdmin):
-    list_display = ("email", "reason", "created_at")
+    """Add an address by hand (reason MANUAL) or remove one to let mail flow to it again."""
+
+    list_display = ("email", "reason", "detail", "created_at")
     list_filter = ("reason",)
     search_fields = ("email",)
+    fields = ("email", "reason", "detail", "created_at")
+    readonly_fields = ("created_at",)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"reason": "MANUAL", **super().get_changeform_initial_data(request)}

@@ -19,6 +19,19 @@ class EmailTemplate(models.TextChoices):
     PAYMENT_FAILED_FINAL = "PAYMENT_FAILED_FINAL", "Payment failed (final)"
 
 
+# Marketing mail honours `marketing_opt_out` and carries one-click unsubscribe headers (DESIGN.md §8);
+# everything else is transactional (about the learner's account or purchase) and is always sent.
+MARKETING_TEMPLATES = frozenset(
+    {
+        EmailTemplate.START_JOURNEY,
+        EmailTemplate.ABANDONMENT_1,
+        EmailTemplate.ABANDONMENT_2,
+        EmailTemplate.ABANDONMENT_3,
+        EmailTemplate.INACTIVE_NUDGE,
+    }
+)
+
+
 class EmailStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     SENT = "SENT", "Sent"
@@ -52,6 +65,9 @@ class EmailQueue(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Which claim holds the lease: a worker whose lease expired and was reclaimed by another
+    # finds a different token and leaves the row alone.
+    lock_token = models.CharField(max_length=32, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
 
     class Meta:
@@ -65,6 +81,10 @@ class EmailQueue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} → {self.user_id} @ {self.scheduled_for:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_marketing(self) -> bool:
+        return self.template in MARKETING_TEMPLATES
 
 
 class EmailLog(models.Model):
@@ -114,3 +134,7 @@ class EmailSuppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"
+
+    def clean(self) -> None:
+        # One spelling per address: the drain looks suppressions up by the lower-cased address.
+        self.email = (self.email or "").strip().lower()

@@ -1,19 +1,24 @@
-"""The email queue's write interface. Sending, templates and the drain live beside it
-(tasks.py, the emails issue); every other app queues and cancels only through here."""
+"""The email queue's write interface: queueing and cancelling (every other app goes through
+these), the admin's queue actions, the suppression list and unsubscribing. Sending is the
+drain's (`emails/drain.py`); templates are rendered by `emails/rendering.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from emails.models import EmailQueue, EmailStatus, EmailTemplate
+from emails.models import EmailQueue, EmailStatus, EmailSuppression, EmailTemplate
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownEmailTemplate(ValueError):
@@ -33,6 +38,8 @@ def email_queue(
     Idempotent: the key names what the email is about (`welcome:<user>`,
     `module_complete:<user>:<module>`); a second call with the same key queues nothing and
     returns None. Call inside the transaction of the cause, so both commit or neither does.
+    A row due now is handed to a worker when that transaction commits; later ones wait for the
+    beat drain. Send-time guards decide at send time, not here.
     """
     if template not in EmailTemplate.values:
         raise UnknownEmailTemplate(f"Unknown email template {template!r}.")
@@ -46,7 +53,24 @@ def email_queue(
                 "data": data,
             },
         )
-    return item if created else None
+    if not created:
+        return None
+    if item.scheduled_for <= timezone.now():
+        email_dispatch_on_commit(queue_ids=[item.pk])
+    return item
+
+
+def email_dispatch_on_commit(*, queue_ids: Iterable[str]) -> None:
+    """After the current transaction commits, hand these rows to a worker (a thin task per id).
+    `robust`: a broker that is down must not fail the request whose data already committed;
+    the beat drain sends the rows a minute later."""
+    from emails.tasks import email_send
+
+    def dispatch(queue_id: str) -> Callable[[], object]:
+        return lambda: email_send.delay(queue_id)
+
+    for queue_id in queue_ids:
+        transaction.on_commit(dispatch(queue_id), robust=True)
 
 
 def email_cancel_pending(*, user: User, templates: Iterable[str]) -> int:
@@ -58,3 +82,89 @@ def email_cancel_pending(*, user: User, templates: Iterable[str]) -> int:
     return EmailQueue.objects.filter(user_id=user.pk, template__in=templates, status=EmailStatus.PENDING).update(
         status=EmailStatus.CANCELLED, processed_at=timezone.now(), last_error="cancelled by trigger"
     )
+
+
+# --- The admin's queue actions -----------------------------------------------------------------
+
+
+def email_queue_cancel(*, queue_ids: Iterable[str], reason: str = "cancelled by an operator") -> int:
+    """Cancel these rows if still PENDING; returns how many. A row being sent right now is locked;
+    the update waits for it and then, finding it SENT, leaves it alone."""
+    return EmailQueue.objects.filter(pk__in=list(queue_ids), status=EmailStatus.PENDING).update(
+        status=EmailStatus.CANCELLED, processed_at=timezone.now(), last_error=reason
+    )
+
+
+def email_queue_send_now(*, queue_ids: Iterable[str]) -> int:
+    """Make these PENDING rows due now (skipping any backoff wait) and dispatch them on commit.
+    The send-time guards still apply."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            EmailQueue.objects.filter(pk__in=list(queue_ids), status=EmailStatus.PENDING).values_list("pk", flat=True)
+        )
+        EmailQueue.objects.filter(pk__in=ids, scheduled_for__gt=now).update(scheduled_for=now)
+        EmailQueue.objects.filter(pk__in=ids).update(next_attempt_at=None)
+        email_dispatch_on_commit(queue_ids=ids)
+    return len(ids)
+
+
+def email_queue_retry(*, queue_ids: Iterable[str]) -> int:
+    """Put FAILED or CANCELLED rows back to PENDING with a fresh attempt budget; the ones already
+    due are dispatched on commit. Their EmailLog history stays."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            EmailQueue.objects.filter(
+                pk__in=list(queue_ids), status__in=[EmailStatus.FAILED, EmailStatus.CANCELLED]
+            ).values_list("pk", flat=True)
+        )
+        EmailQueue.objects.filter(pk__in=ids).update(
+            status=EmailStatus.PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            processed_at=None,
+            last_error="",
+            locked_until=None,
+            lock_token="",
+        )
+        email_dispatch_on_commit(
+            queue_ids=EmailQueue.objects.filter(pk__in=ids, scheduled_for__lte=now).values_list("pk", flat=True)
+        )
+    return len(ids)
+
+
+# --- Suppression and unsubscribing -------------------------------------------------------------
+
+
+def email_suppression_add(*, email: str, reason: str, detail: str = "") -> tuple[EmailSuppression, bool]:
+    """Never send to `email` again. Idempotent: an address already listed keeps its first reason."""
+    suppression, created = EmailSuppression.objects.get_or_create(
+        email=email.strip().lower(), defaults={"reason": reason, "detail": detail[:2000]}
+    )
+    if created:
+        logger.info("suppressed %s (%s)", suppression.email, reason)
+    return suppression, created
+
+
+def email_suppression_remove(*, email: str) -> int:
+    deleted, _ = EmailSuppression.objects.filter(email=email.strip().lower()).delete()
+    return deleted
+
+
+def email_unsubscribe(*, user_id: str, method: str) -> bool:
+    """Turn marketing mail off for this learner and record `email_unsubscribed`.
+
+    Idempotent: returns True only when this call changed the preference (a second click, or a mail
+    client's one-click POST followed by the learner's own, records nothing more). Transactional mail
+    (receipts, payment problems, renewal notices) is unaffected.
+    """
+    from analytics.models import EventName
+    from analytics.services import event_track
+
+    with transaction.atomic():
+        changed = get_user_model().objects.filter(pk=user_id, marketing_opt_out=False).update(marketing_opt_out=True)
+        if changed:
+            user = get_user_model().objects.get(pk=user_id)
+            event_track(name=EventName.EMAIL_UNSUBSCRIBED, user=user, properties={"method": method})
+    return bool(changed)

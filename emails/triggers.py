@@ -1,7 +1,9 @@
 """The trigger table of seed §6 / DESIGN.md §8: what each cause queues, when, under which key.
 
 Other apps call these from their services, inside the transaction of the cause. Send-time guards
-(cancel unless …) are applied by the drain, not here.
+(cancel unless …) are applied by the drain (`emails/guards.py`), not here. Every time-based trigger
+is a row queued ahead with its `scheduled_for`, so no periodic scan is needed: the beat drain that
+runs every minute is what fires them.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
         user=subscription.user,
         template=EmailTemplate.RENEWAL_REMINDER,
         scheduled_for=max(period_end - RENEWAL_NOTICE, timezone.now()),
-        data={"period_end": period_end.isoformat(), "plan": subscription.plan},
+        data={"subscription_id": subscription.pk, "period_end": period_end.isoformat(), "plan": subscription.plan},
         idempotency_key=f"renewal_reminder:{subscription.pk}:{period_end.isoformat()}",
     )
 
@@ -99,15 +101,18 @@ def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
 def payment_failed_emails_queue(*, subscription: Subscription, failed_at: datetime) -> None:
     """First failure of a dunning cycle: PAYMENT_FAILED now, PAYMENT_FAILED_FINAL at +3 days."""
     key = f"{subscription.pk}:{failed_at.isoformat()}"
+    data = {"subscription_id": subscription.pk, "failed_at": failed_at.isoformat(), "plan": subscription.plan}
     email_queue(
         user=subscription.user,
         template=EmailTemplate.PAYMENT_FAILED,
+        data=data,
         idempotency_key=f"payment_failed:{key}",
     )
     email_queue(
         user=subscription.user,
         template=EmailTemplate.PAYMENT_FAILED_FINAL,
         scheduled_for=failed_at + PAYMENT_FINAL_AFTER,
+        data=data,
         idempotency_key=f"payment_failed_final:{key}",
     )
 

@@ -1,0 +1,219 @@
+"""The drain: claim due queue rows, apply the send-time guards, send, record every attempt.
+
+Guarantees (DESIGN.md §8):
+- A row is claimed by one worker at a time: `SELECT … FOR UPDATE SKIP LOCKED` picks due rows
+  nobody holds, and a lease (`locked_until` + `lock_token`) reserves them after that short
+  transaction commits. A worker killed mid-batch loses nothing: when its lease expires the rows are
+  due again and another worker reclaims them.
+- Sending happens while the row itself is locked and only if the row still carries this claim's
+  token and is still PENDING, so a task that runs twice, a beat drain racing an on-commit
+  dispatch, or a worker whose lease expired mid-send never sends a row twice.
+- A failure (rendering or transport) is an attempt: it is logged, and the row is retried with
+  exponential backoff kept in the database (`attempts`, `next_attempt_at`, `last_error`) until
+  `MAX_ATTEMPTS`, then it is FAILED. Nothing is lost to a broker or a Celery ETA.
+- What remains is SMTP's own gap: if the process dies after the server accepted a message but
+  before the commit, the row is sent again after its lease; the stable `Message-ID` (the row id)
+  lets the receiving side recognise the duplicate.
+
+All times come from `django.utils.timezone.now()` (never the database clock), so tests move them
+with time-machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.ids import new_id
+from emails.guards import cancel_reason
+from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
+from emails.rendering import email_context, email_render, email_subject
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between the five attempts
+BACKOFF_MAX = timedelta(hours=6)
+# Longer than a batch can take (BATCH_SIZE sends, each bounded by EMAIL_TIMEOUT): a live worker never
+# loses its lease; a dead one's rows come back within minutes.
+LEASE = timedelta(minutes=15)
+BATCH_SIZE = 50
+# The beat ticks every 60 s; a drain stops claiming new batches before the next tick starts another.
+TIME_BUDGET_SECONDS = 50.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    token: str
+    ids: list[str]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt after `attempts` failed ones: 1, 2, 4, 8 … minutes, capped."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _due(now: datetime) -> Q:
+    return (
+        Q(status=EmailStatus.PENDING, scheduled_for__lte=now)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & (Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+    )
+
+
+def email_queue_claim(*, limit: int = BATCH_SIZE, queue_id: str | None = None, now: datetime | None = None) -> Claim:
+    """Lease up to `limit` due rows (oldest first) to a new claim token. Short transaction."""
+    now = now or timezone.now()
+    token = new_id()
+    with transaction.atomic():
+        due = EmailQueue.objects.filter(_due(now))
+        if queue_id is not None:
+            due = due.filter(pk=queue_id)
+        # SKIP LOCKED: rows another worker is claiming right now are simply not ours; no waiting.
+        ids = list(
+            due.order_by("scheduled_for").select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            EmailQueue.objects.filter(pk__in=ids).update(locked_until=now + LEASE, lock_token=token)
+    return Claim(token=token, ids=ids)
+
+
+def _log(item: EmailQueue, *, to: str, subject: str, status: str, error: str | None = None) -> None:
+    EmailLog.objects.create(
+        user_id=item.user_id,
+        template=item.template,
+        to=to,
+        subject=subject[:255],
+        status=status,
+        error=error,
+        queue_item=item,
+    )
+
+
+def _finish(item: EmailQueue, *, status: str, error: str = "") -> None:
+    item.status = status
+    item.processed_at = timezone.now()
+    item.locked_until = None
+    item.lock_token = ""
+    item.last_error = error
+    item.save(update_fields=["status", "processed_at", "locked_until", "lock_token", "last_error", "attempts"])
+
+
+def _subject_for_log(item: EmailQueue, user: Any) -> str:
+    try:
+        context = email_context(template=item.template, user=user, data=item.data)
+        return email_subject(template=item.template, context=context)
+    except Exception:  # the subject is only informative here; the row is being cancelled anyway
+        logger.warning("could not render the subject of %s for its log row", item.pk, exc_info=True)
+        return EmailTemplate(item.template).label
+
+
+def email_process(*, queue_id: str, lock_token: str, connection: Any = None) -> str | None:
+    """Guard, send and record one claimed row; returns its new status (PENDING when it will be
+    retried), or None when the row is no longer this claim's to send (already done, or reclaimed)."""
+    with transaction.atomic():
+        # FOR UPDATE: the row stays locked while it is sent, so nobody else can send it meanwhile.
+        item = (
+            EmailQueue.objects.select_for_update()
+            .filter(pk=queue_id, lock_token=lock_token, status=EmailStatus.PENDING)
+            .first()
+        )
+        if item is None:
+            return None
+        # Looked up on its own: a join from the queue row would hide a row whose user is gone.
+        user = get_user_model().objects.filter(pk=item.user_id).first()
+        if user is None:
+            # No EmailLog: the log's user is a real foreign key, and the user's logs went with them.
+            _finish(item, status=EmailStatus.CANCELLED, error="user deleted")
+            return EmailStatus.CANCELLED
+        subject = EmailTemplate(item.template).label
+        reason: str | None = None
+        try:
+            # A savepoint: a database error inside a guard must leave this transaction able to record it.
+            with transaction.atomic():
+                reason = cancel_reason(item, user)
+                if reason is None:
+                    rendered = email_render(template=item.template, user=user, data=item.data, message_key=item.pk)
+                    subject = rendered.subject
+                    rendered.message(connection=connection).send()
+        except Exception as exc:  # noqa: BLE001 — any guard, rendering or transport failure is an attempt, retried
+            return _attempt_failed(item, to=user.email, subject=subject, exc=exc, connection=connection)
+
+        if reason is not None:
+            _finish(item, status=EmailStatus.CANCELLED, error=reason)
+            _log(item, to=user.email, subject=_subject_for_log(item, user), status=EmailStatus.CANCELLED, error=reason)
+            return EmailStatus.CANCELLED
+        item.attempts += 1
+        _finish(item, status=EmailStatus.SENT)
+        _log(item, to=user.email, subject=subject, status=EmailStatus.SENT)
+        return EmailStatus.SENT
+
+
+def _attempt_failed(item: EmailQueue, *, to: str, subject: str, exc: Exception, connection: Any) -> str:
+    item.attempts += 1
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    logger.warning("email %s (%s) attempt %d failed: %s", item.pk, item.template, item.attempts, error)
+    if connection is not None:
+        connection.close()  # a broken SMTP session must not fail the rest of the batch
+    _log(item, to=to, subject=subject, status=EmailStatus.FAILED, error=error)
+    if item.attempts >= MAX_ATTEMPTS:
+        _finish(item, status=EmailStatus.FAILED, error=error)
+        return EmailStatus.FAILED
+    item.next_attempt_at = timezone.now() + backoff(item.attempts)
+    item.last_error = error
+    item.locked_until = None
+    item.lock_token = ""
+    item.save(update_fields=["attempts", "next_attempt_at", "last_error", "locked_until", "lock_token"])
+    return EmailStatus.PENDING
+
+
+def email_dispatch(*, queue_id: str) -> str | None:
+    """Send one row now if it is due and nobody holds it (the on-commit path). Safe to call twice."""
+    claim = email_queue_claim(limit=1, queue_id=queue_id)
+    if not claim.ids:
+        return None
+    return email_process(queue_id=queue_id, lock_token=claim.token)
+
+
+def email_queue_drain(
+    *, batch_size: int = BATCH_SIZE, time_budget: float = TIME_BUDGET_SECONDS, max_batches: int | None = None
+) -> Counter[str]:
+    """Claim and process due rows batch after batch until none is due, the time budget is spent or
+    `max_batches` ran. Any number of these may run at once. Returns counts by outcome."""
+    started = time.monotonic()
+    outcome: Counter[str] = Counter()
+    connection = get_connection()
+    try:
+        connection.open()  # one SMTP session for the run; each send reopens it if it broke
+    except Exception:
+        logger.warning("email backend did not open; each send will try on its own", exc_info=True)
+    try:
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            claim = email_queue_claim(limit=batch_size)
+            if not claim.ids:
+                break
+            batches += 1
+            for queue_id in claim.ids:
+                try:
+                    status = email_process(queue_id=queue_id, lock_token=claim.token, connection=connection)
+                except Exception:
+                    # E.g. the database connection dropped: the row keeps its lease and comes back after it.
+                    logger.exception("email %s could not be processed; it will be reclaimed", queue_id)
+                    status = "ERROR"
+                outcome[status or "SKIPPED"] += 1
+            if time.monotonic() - started > time_budget:
+                break
+    finally:
+        connection.close()
+    return outcome

@@ -1,0 +1,107 @@
+"""Send-time guards (DESIGN.md §8, "at send time, cancel unless …").
+
+A row is queued ahead of time; by the time it is due its reason may have lapsed. Each guard
+answers "why must this row not be sent now?" with a short reason, or None to send. The drain
+turns a reason into CANCELLED (with an EmailLog row), never into a send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.utils.dateparse import parse_datetime
+
+from emails.models import EmailQueue, EmailSuppression, EmailTemplate
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _video_1_started(user: User) -> bool:
+    # The event log is analytics' table; this is the one read the emails app makes of it.
+    from analytics.models import Event, EventName
+
+    return Event.objects.filter(user_id=user.pk, event=EventName.VIDEO_1_STARTED).exists()
+
+
+def _parse(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
+def _start_journey(item: EmailQueue, user: User) -> str | None:
+    if _video_1_started(user):
+        return "video 1 already started"
+    return None
+
+
+def _abandonment(item: EmailQueue, user: User) -> str | None:
+    from billing.selectors import has_access
+
+    if has_access(user):
+        return "learner has access now"
+    return None
+
+
+# The login that queued a nudge and Django's `last_login` stamp of that same login are taken a
+# moment apart; only a login clearly after it counts as "logged in since".
+SAME_LOGIN_SLACK = timedelta(seconds=60)
+
+
+def _inactive_nudge(item: EmailQueue, user: User) -> str | None:
+    queued_for = _parse((item.data or {}).get("last_login_at"))
+    if queued_for and user.last_login and user.last_login > queued_for + SAME_LOGIN_SLACK:
+        return "learner logged in since"
+    return None
+
+
+def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
+    from billing.selectors import subscription_for
+
+    subscription = subscription_for(user)
+    period_end = _parse((item.data or {}).get("period_end"))
+    if subscription is None or not subscription.grants_access:
+        return "subscription no longer active"
+    if subscription.cancel_at_period_end:
+        return "subscription set to cancel at period end"
+    if period_end is None or subscription.current_period_end != period_end:
+        return "renewal date changed"
+    return None
+
+
+def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
+    from billing.models import SubscriptionStatus
+    from billing.selectors import subscription_for
+
+    subscription = subscription_for(user)
+    if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:
+        return "subscription no longer past due"
+    return None
+
+
+TEMPLATE_GUARDS: dict[str, Callable[[EmailQueue, User], str | None]] = {
+    EmailTemplate.START_JOURNEY: _start_journey,
+    EmailTemplate.ABANDONMENT_1: _abandonment,
+    EmailTemplate.ABANDONMENT_2: _abandonment,
+    EmailTemplate.ABANDONMENT_3: _abandonment,
+    EmailTemplate.INACTIVE_NUDGE: _inactive_nudge,
+    EmailTemplate.RENEWAL_REMINDER: _renewal_reminder,
+    EmailTemplate.PAYMENT_FAILED_FINAL: _payment_failed_final,
+}
+
+
+def is_suppressed(email: str) -> bool:
+    return EmailSuppression.objects.filter(email=email.strip().lower()).exists()
+
+
+def cancel_reason(item: EmailQueue, user: User) -> str | None:
+    """Why `item` must not go to `user` now, or None. The user exists (the drain checked)."""
+    if not user.is_active:
+        return "account deactivated"
+    if is_suppressed(user.email):
+        return "address suppressed"
+    if item.is_marketing and user.marketing_opt_out:
+        return "marketing opt-out"
+    guard = TEMPLATE_GUARDS.get(item.template)
+    return guard(item, user) if guard else None

@@ -1,0 +1,188 @@
+"""Turn a queue row into a message: subject, plain-text and HTML parts, headers.
+
+Templates live under `templates/emails/<template lower>/` as `subject.txt`, `body.txt` and
+`body.html`, extending `emails/base.txt` / `emails/base.html` for one look. Every link is absolute
+(`settings.SITE_URL`): an email is read outside the site. Text parts and subjects are rendered
+without HTML escaping (a learner called O'Brien is not `O&#x27;Brien` in a subject line).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template import Context
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+
+from emails.models import MARKETING_TEMPLATES, EmailTemplate
+from emails.tokens import unsubscribe_token_for
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+SITE_NAME = "Syllabus"
+
+# Sample `data` for the admin preview: what the triggers put on each row.
+SAMPLE_DATA: dict[str, dict[str, Any]] = {
+    EmailTemplate.WELCOME: {},
+    EmailTemplate.START_JOURNEY: {},
+    EmailTemplate.ABANDONMENT_1: {},
+    EmailTemplate.ABANDONMENT_2: {},
+    EmailTemplate.ABANDONMENT_3: {},
+    EmailTemplate.MODULE_COMPLETE: {"module_id": "sample", "module_title": "Foundations"},
+    EmailTemplate.INACTIVE_NUDGE: {"last_login_at": "2026-01-05T09:30:00+00:00"},
+    EmailTemplate.RENEWAL_REMINDER: {"period_end": "2026-02-01T00:00:00+00:00", "plan": "ANNUAL"},
+    EmailTemplate.PAYMENT_FAILED: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
+    EmailTemplate.PAYMENT_FAILED_FINAL: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
+}
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    template: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def message(self, *, connection: Any = None) -> EmailMultiAlternatives:
+        message = EmailMultiAlternatives(
+            subject=self.subject, body=self.text, to=[self.to], headers=self.headers, connection=connection
+        )
+        message.attach_alternative(self.html, "text/html")
+        return message
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def unsubscribe_url(user_id: str) -> str:
+    return absolute(reverse("emails:unsubscribe", kwargs={"token": unsubscribe_token_for(user_id)}))
+
+
+def _site_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "syllabus.local"
+
+
+def _plan_amount(plan: str | None) -> tuple[str, int]:
+    if plan == "ANNUAL":
+        return "Annual", settings.PLAN_PRICE_ANNUAL
+    return "Monthly", settings.PLAN_PRICE_MONTHLY
+
+
+def _when(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
+def _lesson_link(lesson: Any) -> dict[str, str] | None:
+    if lesson is None:
+        return None
+    return {"title": lesson.title, "module_title": lesson.module.title, "url": absolute(f"/lessons/{lesson.pk}/")}
+
+
+def _free_lesson() -> dict[str, str] | None:
+    from courses.selectors import published_lessons
+
+    return _lesson_link(published_lessons().select_related("module").filter(is_free=True).first())
+
+
+def _progress(user: User) -> dict[str, Any]:
+    from progress.selectors import course_progress, next_lesson_for
+
+    modules = course_progress(user=user)
+    total = sum(m.total_lessons for m in modules)
+    done = sum(m.completed_lessons for m in modules)
+    return {
+        "next_lesson": _lesson_link(next_lesson_for(user=user)),
+        "modules_total": len(modules),
+        "modules_done": sum(1 for m in modules if m.total_lessons and m.completed_lessons == m.total_lessons),
+        "percent": round(100 * done / total) if total else 0,
+    }
+
+
+def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[str, Any]:
+    """What each template needs beyond the common context; reads go through the owning app's selectors."""
+    if template in {EmailTemplate.WELCOME, EmailTemplate.START_JOURNEY}:
+        return {"free_lesson": _free_lesson()}
+    if template in {EmailTemplate.ABANDONMENT_1, EmailTemplate.ABANDONMENT_2, EmailTemplate.ABANDONMENT_3}:
+        monthly, annual = settings.PLAN_PRICE_MONTHLY, settings.PLAN_PRICE_ANNUAL
+        return {"price_monthly": monthly, "price_annual": annual, "annual_saving": monthly * 12 - annual}
+    if template == EmailTemplate.MODULE_COMPLETE:
+        return {"module_title": data.get("module_title") or "a module", **_progress(user)}
+    if template == EmailTemplate.INACTIVE_NUDGE:
+        return _progress(user)
+    if template == EmailTemplate.RENEWAL_REMINDER:
+        plan_label, amount = _plan_amount(data.get("plan"))
+        return {"renewal_date": _when(data.get("period_end")), "plan_label": plan_label, "amount": amount}
+    if template in {EmailTemplate.PAYMENT_FAILED, EmailTemplate.PAYMENT_FAILED_FINAL}:
+        plan_label, amount = _plan_amount(data.get("plan"))
+        return {"failed_at": _when(data.get("failed_at")), "plan_label": plan_label, "amount": amount}
+    return {}
+
+
+def email_context(*, template: str, user: User, data: dict[str, Any] | None) -> dict[str, Any]:
+    data = data or {}
+    marketing = template in MARKETING_TEMPLATES
+    return {
+        "site_name": SITE_NAME,
+        "site_url": settings.SITE_URL,
+        "user": user,
+        "name": user.display_name,
+        "is_marketing": marketing,
+        "links": {
+            "home": absolute("/"),
+            "course": absolute("/course/"),
+            "dashboard": absolute("/dashboard/"),
+            "pricing": absolute("/pricing/"),
+            "account": absolute("/account/"),
+        },
+        "unsubscribe_url": unsubscribe_url(user.pk) if marketing else "",
+        **_template_context(template, user, data),
+    }
+
+
+def _render(name: str, context: dict[str, Any], *, autoescape: bool) -> str:
+    # The engine's own Template, so plain text can be rendered with autoescape off.
+    return get_template(name).template.render(Context(context, autoescape=autoescape))  # type: ignore[attr-defined]
+
+
+def email_subject(*, template: str, context: dict[str, Any]) -> str:
+    return " ".join(_render(f"emails/{template.lower()}/subject.txt", context, autoescape=False).split())
+
+
+def email_render(
+    *, template: str, user: User, data: dict[str, Any] | None = None, message_key: str | None = None
+) -> RenderedEmail:
+    """Subject, text and HTML for `template` addressed to `user`.
+
+    Marketing templates carry RFC 8058 one-click unsubscribe headers. `message_key` (the queue
+    row's id) becomes a stable Message-ID, so a resend after a crash between the SMTP hand-off and
+    the database commit can be recognised as the same message downstream.
+    """
+    if template not in EmailTemplate.values:
+        raise ValueError(f"Unknown email template {template!r}.")
+    context = email_context(template=template, user=user, data=data)
+    directory = f"emails/{template.lower()}"
+    headers = {"X-Syllabus-Template": template}
+    if message_key:
+        headers["Message-ID"] = f"<{message_key}@{_site_domain()}>"
+    if context["is_marketing"]:
+        headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return RenderedEmail(
+        template=template,
+        to=user.email,
+        subject=email_subject(template=template, context=context),
+        text=re.sub(r"\n{3,}", "\n\n", _render(f"{directory}/body.txt", context, autoescape=False)).strip() + "\n",
+        html=_render(f"{directory}/body.html", context, autoescape=True),
+        headers=headers,
+    )
