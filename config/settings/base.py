@@ -204,6 +204,9 @@ elif EMAIL_URL.startswith("file://"):
     EMAIL_FILE_PATH = EMAIL_URL.removeprefix("file://")
 elif EMAIL_URL.startswith("locmem"):
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+elif EMAIL_URL.startswith("anymail://"):
+    # An ESP through django-anymail, e.g. anymail://postmark with ANYMAIL_POSTMARK_SERVER_TOKEN.
+    EMAIL_BACKEND = f"anymail.backends.{EMAIL_URL.removeprefix('anymail://')}.EmailBackend"
 else:
     from urllib.parse import unquote, urlparse
 
@@ -216,6 +219,10 @@ else:
     EMAIL_USE_TLS = _email.scheme in {"smtp+tls", "submission"}
     EMAIL_USE_SSL = _email.scheme == "smtps"
     EMAIL_TIMEOUT = 15
+
+# django-anymail: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (the ESP's credentials,
+# and WEBHOOK_SECRET "user:password", without which the bounce/complaint webhooks stay unmounted).
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
 
 # --- Stripe ----------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
@@ -260,7 +267,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "email-queue-drain": {"task": "emails.tasks.email_queue_drain", "schedule": 60.0},
+    # Sends every due email row; the time-based triggers are rows queued ahead, so this is the only
+    # periodic email job. `expires`: ticks missed while no worker ran are dropped, not piled up.
+    "email-queue-drain": {"task": "emails.tasks.email_queue_drain", "schedule": 60.0, "options": {"expires": 55}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
 
