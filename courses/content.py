@@ -1,0 +1,203 @@
+"""Lesson bodies: TipTap (ProseMirror) JSON rendered to sanitised HTML.
+
+`tiptapy` renders the document; `nh3` (ammonia) then sanitises the HTML, so whatever the JSON holds
+(an editor bug, a hand-edited admin field, a hostile import) the page never carries a script, an event
+handler, a `javascript:` URL or a style. Before rendering, the document is normalised to the node and
+mark types the renderer knows: an unknown node is unwrapped (its text kept), an unknown mark dropped,
+so one odd node never breaks the whole page.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import nh3
+import tiptapy
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "tiptap_templates"
+
+# TipTap's StarterKit (+ Link, Image, Underline, Highlight, Sub/Superscript), in TipTap's camelCase names.
+NODE_TYPES = frozenset(
+    {
+        "doc",
+        "paragraph",
+        "text",
+        "heading",
+        "bulletList",
+        "orderedList",
+        "listItem",
+        "blockquote",
+        "codeBlock",
+        "hardBreak",
+        "horizontalRule",
+        "image",
+    }
+)
+MARK_TYPES = frozenset(
+    {"bold", "italic", "underline", "strike", "code", "link", "highlight", "subscript", "superscript"}
+)
+# Older ProseMirror documents use snake_case names.
+NODE_ALIASES = {
+    "bullet_list": "bulletList",
+    "ordered_list": "orderedList",
+    "list_item": "listItem",
+    "code_block": "codeBlock",
+    "hard_break": "hardBreak",
+    "horizontal_rule": "horizontalRule",
+}
+MARK_ALIASES = {"strong": "bold", "em": "italic", "sup": "superscript", "sub": "subscript", "s": "strike"}
+
+ALLOWED_TAGS = {
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "u", "s", "mark", "sub", "sup", "code", "pre",
+    "ul", "ol", "li", "blockquote", "a", "br", "hr", "figure", "figcaption", "picture", "img", "div",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "target"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start"},
+    "code": {"data-lang"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+class _LessonDoc(tiptapy.BaseDoc):
+    # Our templates first: TipTap's mark names that tiptapy does not ship (strike, highlight, sub/sup).
+    templates_path = (str(TEMPLATES_DIR), *tiptapy.BaseDoc.templates_path)
+
+
+class _RendererConfig:
+    def __init__(self, domain: str) -> None:
+        # tiptapy opens links to other domains in a new tab with rel="noopener nofollow".
+        self.DOMAIN = domain
+
+
+@lru_cache(maxsize=1)
+def _renderer(domain: str) -> _LessonDoc:
+    return _LessonDoc(_RendererConfig(domain))
+
+
+def _text_of(node: Any) -> str:
+    if not isinstance(node, dict):
+        return ""
+    if node.get("type") == "text":
+        return str(node.get("text") or "")
+    return "".join(_text_of(child) for child in node.get("content") or [] if isinstance(child, dict))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _type_of(node: dict[str, Any], aliases: dict[str, str]) -> str:
+    raw = node.get("type")
+    name = raw if isinstance(raw, str) else ""
+    return aliases.get(name, name)
+
+
+def _normalise_marks(marks: Any) -> list[dict[str, Any]]:
+    result = []
+    for mark in _as_list(marks):
+        if not isinstance(mark, dict):
+            continue
+        mark_type = _type_of(mark, MARK_ALIASES)
+        if mark_type not in MARK_TYPES:
+            continue
+        clean: dict[str, Any] = {"type": mark_type}
+        if mark_type == "link":
+            href = _as_dict(mark.get("attrs")).get("href")
+            if not isinstance(href, str) or not href.strip():
+                continue
+            clean["attrs"] = {"href": href.strip()}
+        result.append(clean)
+    return result
+
+
+def _normalise(node: Any) -> list[dict[str, Any]]:
+    """One input node -> zero or more nodes the renderer understands (unknown ones unwrapped)."""
+    if not isinstance(node, dict):
+        return []
+    node_type = _type_of(node, NODE_ALIASES)
+    children = [normalised for child in _as_list(node.get("content")) for normalised in _normalise(child)]
+    attrs = _as_dict(node.get("attrs"))
+
+    if node_type not in NODE_TYPES or node_type == "doc":
+        return children
+    if node_type == "text":
+        text = node.get("text")
+        if not isinstance(text, str) or not text:
+            return []
+        out: dict[str, Any] = {"type": "text", "text": text}
+        marks = _normalise_marks(node.get("marks"))
+        if marks:
+            out["marks"] = marks
+        return [out]
+    if node_type == "codeBlock":
+        # tiptapy prints only the first child; a code block is one run of plain text anyway.
+        code = _text_of(node)
+        language = attrs.get("language")
+        safe_language = language if isinstance(language, str) and language.isidentifier() else ""
+        return [
+            {"type": "codeBlock", "attrs": {"language": safe_language}, "content": [{"type": "text", "text": code}]}
+        ]
+    if node_type == "heading":
+        try:
+            level = min(max(int(attrs.get("level", 2)), 1), 6)
+        except (TypeError, ValueError):
+            level = 2
+        return [{"type": "heading", "attrs": {"level": level}, "content": children}]
+    if node_type == "orderedList":
+        try:
+            start = max(int(attrs.get("start", 1)), 0)
+        except (TypeError, ValueError):
+            start = 1
+        return [{"type": "orderedList", "attrs": {"start": start}, "content": children}]
+    if node_type == "image":
+        src = attrs.get("src")
+        if not isinstance(src, str) or urlparse(src.strip()).scheme not in {"http", "https"}:
+            return []
+        alt = attrs.get("alt") if isinstance(attrs.get("alt"), str) else ""
+        return [{"type": "image", "attrs": {"src": src.strip(), "alt": alt, "caption": ""}}]
+    if node_type in {"hardBreak", "horizontalRule"}:
+        return [{"type": node_type}]
+    return [{"type": node_type, "content": children}]
+
+
+def sanitise_html(html: str) -> str:
+    """The one sanitiser for rich text shown on the site."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def lesson_body_html(content: Any) -> SafeString:
+    """Sanitised HTML for a lesson's TipTap JSON (a dict, or None for no body)."""
+    if not isinstance(content, dict):
+        return mark_safe("")
+    document = {"type": "doc", "content": _normalise(content)}
+    if not document["content"]:
+        return mark_safe("")
+    domain = urlparse(settings.SITE_URL).hostname or "localhost"
+    try:
+        html = _renderer(domain).render(document)
+    except Exception:  # a renderer bug must not take the lesson page down with it
+        logger.exception("TipTap rendering failed; showing the plain text instead")
+        html = "".join(f"<p>{nh3.clean_text(_text_of(block))}</p>" for block in document["content"])
+    # Safe: nh3 has just removed everything outside the allow-list above.
+    return mark_safe(sanitise_html(html))
