@@ -17,6 +17,9 @@ class LessonProgress(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Addition: where playback stopped, so "Continue" resumes there on any device.
     position_seconds = models.PositiveIntegerField(default=0)
+    # Addition: when the learner first watched the video to its end (video_1_completed / video_completed
+    # are recorded once, then), kept apart from `completed`, which the learner may also tick by hand.
+    video_completed_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,6 +7,7 @@ only published lessons count, modules in `order`, then lessons in `order`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,3 +69,34 @@ def next_lesson_for(*, user: User) -> Lesson | None:
     """The first published lesson (module order, then lesson order) `user` has not completed. One query."""
     done = LessonProgress.objects.filter(lesson=OuterRef("pk"), user=user, completed=True)
     return published_lessons().select_related("module").filter(~Exists(done)).first()
+
+
+def course_percent(progress: list[ModuleProgress]) -> int:
+    """Overall percent complete across the published course, from `course_progress` rows."""
+    total = sum(p.total_lessons for p in progress)
+    done = sum(p.completed_lessons for p in progress)
+    return round(100 * done / total) if total else 0
+
+
+def completed_lesson_ids(*, user: User) -> set[str]:
+    """Ids of every lesson `user` has completed. One query."""
+    return set(LessonProgress.objects.filter(user=user, completed=True).values_list("lesson_id", flat=True))
+
+
+def progress_for_lessons(*, user: User, lesson_ids: Iterable[str]) -> dict[str, LessonProgress]:
+    """`user`'s progress rows for these lessons, by lesson id (lessons never started are absent). One query."""
+    rows = LessonProgress.objects.filter(user=user, lesson_id__in=list(lesson_ids))
+    return {row.lesson_id: row for row in rows}
+
+
+def lesson_progress(*, user: User, lesson: Lesson) -> LessonProgress | None:
+    return LessonProgress.objects.filter(user=user, lesson=lesson).first()
+
+
+def recently_completed(*, user: User, limit: int = 5) -> list[LessonProgress]:
+    """`user`'s latest completions of lessons learners can see, newest first, with lesson and module. One query."""
+    return list(
+        LessonProgress.objects.filter(user=user, completed=True, lesson__published=True, lesson__module__published=True)
+        .select_related("lesson__module")
+        .order_by("-completed_at")[:limit]
+    )
