@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
-from courses.models import Lesson, Module
+from courses.models import Asset, Lesson, Module
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -47,3 +48,53 @@ def lesson_access(user: User | AnonymousUser | Any, lesson: Lesson) -> LessonAcc
     if lesson.is_free or has_access(user):
         return LessonAccess.WATCH
     return LessonAccess.PAYWALL
+
+
+# --- Reads for the learning pages (landing, outline, lesson, downloads) -------------------------
+
+
+def landing_modules() -> QuerySet[Module]:
+    """Published modules with `lesson_count` and `total_seconds` of their published lessons. One query."""
+    published = Q(lessons__published=True)
+    return published_modules().annotate(
+        lesson_count=Count("lessons", filter=published),
+        total_seconds=Coalesce(Sum("lessons__video_duration", filter=published), 0),
+    )
+
+
+def first_free_lesson() -> Lesson | None:
+    """The free lesson the landing page invites visitors to (the first in course order)."""
+    return published_lessons().filter(is_free=True).first()
+
+
+def lesson_get(lesson_id: str) -> Lesson | None:
+    """A lesson with its module (for `lesson_access`), published or not; None for an unknown id."""
+    return Lesson.objects.select_related("module").filter(pk=lesson_id).first()
+
+
+def module_lessons_for(user: User | AnonymousUser | Any, module: Module) -> QuerySet[Lesson]:
+    """The module's lessons this user may see listed: all of them for staff, published ones for learners."""
+    lessons = Lesson.objects.filter(module=module).order_by("order")
+    if getattr(user, "is_authenticated", False) and user.is_staff:
+        return lessons
+    return lessons.filter(published=True)
+
+
+def lesson_neighbours(lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+    """The published lessons just before and after `lesson` in course order (crossing modules). Two queries."""
+    module_order = lesson.module.order
+    before = Q(module__order__lt=module_order) | Q(module__order=module_order, order__lt=lesson.order)
+    after = Q(module__order__gt=module_order) | Q(module__order=module_order, order__gt=lesson.order)
+    lessons = published_lessons().select_related("module")
+    previous = lessons.filter(before).order_by("-module__order", "-order").first()
+    following = lessons.filter(after).first()
+    return previous, following
+
+
+def lesson_assets(lesson: Lesson) -> QuerySet[Asset]:
+    return Asset.objects.filter(lesson=lesson).order_by("order", "created_at")
+
+
+def asset_get(asset_id: str) -> Asset | None:
+    """An asset with its lesson and module (for `lesson_access`); None for an unknown id."""
+    return Asset.objects.select_related("lesson__module").filter(pk=asset_id).first()
