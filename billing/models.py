@@ -43,9 +43,16 @@ class Subscription(models.Model):
     # Additions (DESIGN.md §3): Stripe's raw status and price, and the time of the Stripe state applied last.
     stripe_status = models.CharField(max_length=32, blank=True, default="")
     stripe_price_id = models.CharField(max_length=255, blank=True, default="")
+    stripe_created_at = models.DateTimeField(null=True, blank=True, help_text="When Stripe created the subscription.")
     stripe_synced_at = models.DateTimeField(
-        null=True, blank=True, help_text="`created` of the newest Stripe event applied (older ones never overwrite)."
+        null=True,
+        blank=True,
+        help_text="When the Stripe state applied last was read (an older read never overwrites it).",
     )
+    # The latest refund recorded (admin "Refund and cancel" or Stripe's charge.refunded), so one
+    # refund is recorded once whichever of the two reports it first.
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refunded_charge_id = models.CharField(max_length=255, blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -65,10 +65,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "analytics.middleware.AnalyticsSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # After authentication: learners finish onboarding before the learning pages.
+    "accounts.middleware.OnboardingRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -131,11 +134,30 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", "optional")
+if ACCOUNT_EMAIL_VERIFICATION not in {"optional", "mandatory"}:
+    raise ValueError("ACCOUNT_EMAIL_VERIFICATION must be 'optional' or 'mandatory'.")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # tell the owner when their password or email address changes
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+# allauth's rate limits live in the default cache (Redis); going over answers 429 (templates/429.html)
+# or, for failed logins of one address, a message on the form.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
+# Behind N reverse proxies, the client address is the N-th from the right in X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
@@ -231,6 +253,9 @@ STRIPE_PRICE_MONTHLY = env("STRIPE_PRICE_MONTHLY", "price_monthly_demo")
 STRIPE_PRICE_ANNUAL = env("STRIPE_PRICE_ANNUAL", "price_annual_demo")
 STRIPE_API_BASE = env("STRIPE_API_BASE")
 STRIPE_API_VERSION = "2026-10-28.endive"  # the version stripe 16.x pins
+STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))  # per request; a webhook must answer fast
+STRIPE_MAX_NETWORK_RETRIES = int(env("STRIPE_MAX_NETWORK_RETRIES", "2"))  # idempotency keys make retries safe
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300  # signatures older than 5 minutes are refused (replay protection)
 # Display and MRR amounts in whole dollars (seed: monthly 49, annual 399).
 PLAN_PRICE_MONTHLY = 49
 PLAN_PRICE_ANNUAL = 399
@@ -270,6 +295,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Sends every due email row; the time-based triggers are rows queued ahead, so this is the only
     # periodic email job. `expires`: ticks missed while no worker ran are dropped, not piled up.
     "email-queue-drain": {"task": "emails.tasks.email_queue_drain", "schedule": 60.0, "options": {"expires": 55}},
+    # Dashboard rollups of whole days + today's MRR snapshot (analytics/tasks.py).
+    "analytics-rollup": {"task": "analytics.tasks.analytics_rollup", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
 
