@@ -1,8 +1,20 @@
-"""Writes to accounts."""
+"""Writes to accounts: sign-up and login bookkeeping, onboarding, profile, preferences, deletion."""
 
 from __future__ import annotations
 
-from accounts.models import User, UserRole
+import logging
+from datetime import datetime
+from importlib import import_module
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ExperienceLevel, User, UserRole, UserType
+from analytics.models import EventName
+from analytics.services import event_track
+
+logger = logging.getLogger(__name__)
 
 
 def admin_ensure(*, email: str, password: str) -> tuple[User, bool]:
@@ -17,3 +29,140 @@ def admin_ensure(*, email: str, password: str) -> tuple[User, bool]:
     user.set_password(password)
     user.save()
     return user, created
+
+
+def user_email_verified_sync(*, user: User, address_changed: bool = False) -> User:
+    """Keep `email_verified_at` in step with allauth's verified primary address.
+
+    Set (to now) when the primary address matching `user.email` is verified and no time is recorded
+    yet, or when the primary address has just changed to a verified one; cleared when the primary
+    address is not verified. Idempotent.
+    """
+    from allauth.account.models import EmailAddress
+
+    verified = EmailAddress.objects.filter(user=user, primary=True, verified=True, email__iexact=user.email).exists()
+    if verified:
+        value = user.email_verified_at if user.email_verified_at and not address_changed else timezone.now()
+    else:
+        value = None
+    if value != user.email_verified_at:
+        user.email_verified_at = value
+        user.save(update_fields=["email_verified_at", "updated_at"])
+    return user
+
+
+def user_signup_complete(*, user: User, method: str) -> None:
+    """A new account exists (allauth's `user_signed_up`): record `signup_completed`, queue WELCOME now and
+    START_JOURNEY for +24 h, and note whether the address arrived verified (Google's are).
+    One transaction: the event, the queued emails and the flag commit together."""
+    from emails.triggers import signup_emails_queue
+
+    with transaction.atomic():
+        event_track(name=EventName.SIGNUP_COMPLETED, user=user, properties={"method": method})
+        signup_emails_queue(user=user)
+        user_email_verified_sync(user=user)
+
+
+def user_login_record(*, user: User, method: str) -> datetime:
+    """A completed sign-in (allauth's `user_logged_in`): record `login` and replace the pending
+    INACTIVE_NUDGE with one at this login + 7 days. Returns the login time.
+
+    Django's own `login()` has already stamped `last_login` (the seed's lastLoginAt) on this instance;
+    the fallback covers a login that bypassed it, so the nudge is always anchored on a stored time.
+    """
+    from emails.triggers import inactive_nudge_reschedule
+
+    with transaction.atomic():
+        logged_in_at = user.last_login
+        if logged_in_at is None:
+            logged_in_at = timezone.now()
+            user.last_login = logged_in_at
+            user.save(update_fields=["last_login"])
+        event_track(name=EventName.LOGIN, user=user, properties={"method": method})
+        inactive_nudge_reschedule(user=user, logged_in_at=logged_in_at)
+    return logged_in_at
+
+
+def user_onboarding_complete(
+    *, user: User, user_type: UserType | str, build_goal: str, experience_level: ExperienceLevel | str
+) -> User:
+    """Store the onboarding answers (seed §2) and mark onboarding complete. `onboarding_completed` is
+    recorded once, the first time; answering again later only updates the answers."""
+    if user_type not in UserType.values or experience_level not in ExperienceLevel.values:
+        raise ValueError("Unknown user type or experience level.")
+    build_goal = build_goal.strip()
+    if not build_goal:
+        raise ValueError("A build goal is required.")
+    with transaction.atomic():
+        # FOR UPDATE: a double-submitted form must not record the event twice.
+        first_time = not User.objects.select_for_update().values_list("onboarding_complete", flat=True).get(pk=user.pk)
+        user.user_type = user_type
+        user.build_goal = build_goal
+        user.experience_level = experience_level
+        user.onboarding_complete = True
+        user.save(update_fields=["user_type", "build_goal", "experience_level", "onboarding_complete", "updated_at"])
+        if first_time:
+            event_track(
+                name=EventName.ONBOARDING_COMPLETED,
+                user=user,
+                properties={"user_type": str(user_type), "experience_level": str(experience_level)},
+            )
+    return user
+
+
+def user_profile_update(*, user: User, name: str | None, image: str | None) -> User:
+    user.name = (name or "").strip() or None
+    user.image = (image or "").strip() or None
+    user.save(update_fields=["name", "image", "updated_at"])
+    return user
+
+
+def user_marketing_preference_set(*, user: User, opt_out: bool) -> User:
+    """Opt out of (or back into) marketing emails. The drain checks the flag at send time, so pending
+    marketing rows need no change. Opting out here counts as `email_unsubscribed` like the email link."""
+    if user.marketing_opt_out == opt_out:
+        return user
+    with transaction.atomic():
+        user.marketing_opt_out = opt_out
+        user.save(update_fields=["marketing_opt_out", "updated_at"])
+        if opt_out:
+            event_track(name=EventName.EMAIL_UNSUBSCRIBED, user=user, properties={"source": "account"})
+    return user
+
+
+def user_delete(*, user: User) -> None:
+    """Delete the account as the seed's cascades say.
+
+    In order, in one transaction: a live Stripe subscription is cancelled at Stripe first (if that
+    fails nothing is deleted and the learner is never billed for a deleted account), pending emails
+    are cancelled, every signed-in session is ended, then the user row goes — with it the
+    subscription, progress, email logs, email addresses and social accounts; analytics events stay
+    with their user cleared (Event.user is SET_NULL).
+    """
+    from allauth.usersessions.models import UserSession
+
+    from billing.models import SubscriptionStatus
+    from billing.selectors import subscription_for
+    from emails.models import EmailTemplate
+    from emails.services import email_cancel_pending
+
+    with transaction.atomic():
+        subscription = subscription_for(user)
+        if subscription is not None and subscription.status != SubscriptionStatus.CANCELLED:
+            from billing.services import subscription_cancel_immediately
+
+            subscription_cancel_immediately(subscription=subscription)
+        email_cancel_pending(user=user, templates=EmailTemplate.values)
+        session_keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+        user_id = user.pk
+        user.delete()
+        # Django's session rows carry no foreign key to the user: end them once the delete is certain,
+        # so no other device stays signed in to an account that is gone.
+        transaction.on_commit(lambda: _sessions_end(session_keys))
+    logger.info("account %s deleted", user_id)
+
+
+def _sessions_end(session_keys: list[str]) -> None:
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in session_keys:
+        store().delete(key)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import ExperienceLevel, User, UserType
+
+BUILD_GOAL_MAX_LENGTH = 2000
+
+
+class OnboardingForm(forms.Form):
+    user_type = forms.ChoiceField(
+        label="Which describes you best?",
+        choices=UserType.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Pick the option that describes you best.",
+            "invalid_choice": "Pick one of the options.",
+        },
+    )
+    experience_level = forms.ChoiceField(
+        label="How much building experience do you have?",
+        choices=ExperienceLevel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Pick your experience level.", "invalid_choice": "Pick one of the options."},
+    )
+    build_goal = forms.CharField(
+        label="What do you want to build?",
+        help_text="A sentence or two is plenty: we use it to point you at the right lessons.",
+        max_length=BUILD_GOAL_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Tell us what you want to build."},
+    )
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("name", "image")
+        labels = {"name": "Name", "image": "Profile image URL"}
+        help_texts = {"image": "A link to a picture of you (https://…). Leave empty for none."}
+        widgets = {"image": forms.URLInput(attrs={"placeholder": "https://"})}
+
+    def clean_image(self) -> str | None:
+        image = self.cleaned_data.get("image")
+        if image and not image.lower().startswith("https://"):
+            raise forms.ValidationError("Use an https:// link.")
+        return image or None
+
+
+class EmailPreferencesForm(forms.Form):
+    marketing_emails = forms.BooleanField(
+        label="Send me course tips, reminders and news",
+        help_text="Receipts, payment problems and other account emails are always sent.",
+        required=False,
+    )
+
+
+class DeleteAccountForm(forms.Form):
+    """Re-authentication for deletion: the password when the account has one (passwordless accounts
+    re-authenticate through allauth before they see this form) and an explicit confirmation."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand my account, progress and subscription are deleted for good",
+        error_messages={"required": "Tick the box to confirm."},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.has_usable_password():
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That password is not correct.")
+        return password

@@ -1,0 +1,142 @@
+"""Reads for the account page and the data export. Other apps' rows are read only, here or
+through their own selectors; a fixed number of queries whatever the amount of data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from allauth.usersessions.models import UserSession
+from django.utils import timezone
+
+from billing.selectors import subscription_for
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from billing.models import Subscription
+
+EXPORT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    subscription: Subscription | None
+    email_addresses: list[EmailAddress]
+    social_accounts: list[SocialAccount]
+    session_count: int
+    has_password: bool
+
+
+def account_overview(*, user: User) -> AccountOverview:
+    """What /account/ shows besides the profile. Four queries."""
+    return AccountOverview(
+        subscription=subscription_for(user),
+        email_addresses=list(EmailAddress.objects.filter(user=user).order_by("-primary", "email")),
+        social_accounts=list(SocialAccount.objects.filter(user=user).order_by("provider", "pk")),
+        session_count=UserSession.objects.filter(user=user).count(),
+        has_password=user.has_usable_password(),
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _subscription_export(subscription: Subscription | None) -> dict[str, Any] | None:
+    if subscription is None:
+        return None
+    return {
+        "plan": subscription.plan,
+        "status": subscription.status,
+        "current_period_start": _iso(subscription.current_period_start),
+        "current_period_end": _iso(subscription.current_period_end),
+        "cancel_at_period_end": subscription.cancel_at_period_end,
+        "cancelled_at": _iso(subscription.cancelled_at),
+        "created_at": _iso(subscription.created_at),
+        "stripe_customer_id": subscription.stripe_customer_id,
+        "stripe_subscription_id": subscription.stripe_subscription_id,
+    }
+
+
+def user_data_export(*, user: User) -> dict[str, Any]:
+    """Everything the product stores about `user`, as JSON-ready data ("Download my data"):
+    profile, email addresses, connected accounts, lesson progress, subscription, analytics events
+    and the log of emails sent. Seven queries, however much there is."""
+    from analytics.models import Event
+    from emails.models import EmailLog
+    from progress.models import LessonProgress
+
+    progress = LessonProgress.objects.filter(user=user).select_related("lesson__module").order_by("created_at")
+    events = (
+        Event.objects.filter(user=user)
+        .order_by("created_at")
+        .values_list("event", "properties", "session_id", "created_at")
+    )
+    emails = (
+        EmailLog.objects.filter(user=user)
+        .order_by("sent_at")
+        .values_list("template", "to", "subject", "status", "error", "sent_at")
+    )
+    return {
+        "format_version": EXPORT_FORMAT_VERSION,
+        "exported_at": timezone.now().isoformat(),
+        "profile": {
+            "id": user.pk,
+            "email": user.email,
+            "email_verified_at": _iso(user.email_verified_at),
+            "name": user.name,
+            "image": user.image,
+            "role": user.role,
+            "onboarding_complete": user.onboarding_complete,
+            "user_type": user.user_type,
+            "build_goal": user.build_goal,
+            "experience_level": user.experience_level,
+            "marketing_opt_out": user.marketing_opt_out,
+            "created_at": _iso(user.created_at),
+            "updated_at": _iso(user.updated_at),
+            "last_login_at": _iso(user.last_login),
+        },
+        "email_addresses": [
+            {"email": a.email, "verified": a.verified, "primary": a.primary}
+            for a in EmailAddress.objects.filter(user=user).order_by("-primary", "email")
+        ],
+        "connected_accounts": [
+            {
+                "provider": a.provider,
+                "uid": a.uid,
+                "date_joined": _iso(a.date_joined),
+                "last_login": _iso(a.last_login),
+            }
+            for a in SocialAccount.objects.filter(user=user).order_by("provider", "pk")
+        ],
+        "progress": [
+            {
+                "lesson_id": p.lesson_id,
+                "lesson_title": p.lesson.title,
+                "module_title": p.lesson.module.title,
+                "completed": p.completed,
+                "completed_at": _iso(p.completed_at),
+                "position_seconds": p.position_seconds,
+                "updated_at": _iso(p.updated_at),
+            }
+            for p in progress
+        ],
+        "subscription": _subscription_export(subscription_for(user)),
+        "events": [
+            {"event": name, "properties": properties, "session_id": session_id, "created_at": _iso(created_at)}
+            for name, properties, session_id, created_at in events
+        ],
+        "emails": [
+            {
+                "template": template,
+                "to": to,
+                "subject": subject,
+                "status": status,
+                "error": error,
+                "sent_at": _iso(sent_at),
+            }
+            for template, to, subject, status, error, sent_at in emails
+        ],
+    }
