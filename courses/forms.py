@@ -1,0 +1,353 @@
+"""Admin forms for course content: lesson bodies, positions, lesson files, video uploads."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Model
+from django.forms import ModelForm
+from django.template.defaultfilters import filesizeformat
+
+from courses.models import Asset, Lesson, Module
+
+# --- Lesson bodies: TipTap JSON ---------------------------------------------------------------
+
+MAX_DOCUMENT_DEPTH = 40
+MAX_DOCUMENT_BYTES = 512 * 1024
+HEADING_LEVELS = range(1, 7)
+
+
+def _known_types() -> tuple[frozenset[str], frozenset[str]]:
+    """The node and mark types the lesson-page renderer knows: one list, kept in courses.content."""
+    from courses import content  # the renderer module; imported late so the admin never owns its rules
+
+    nodes = frozenset(content.NODE_TYPES) | frozenset(content.NODE_ALIASES)
+    marks = frozenset(content.MARK_TYPES) | frozenset(content.MARK_ALIASES)
+    return nodes, marks
+
+
+def tiptap_document_errors(value: Any) -> list[str]:
+    """Why `value` is not a TipTap document the lesson page can render (empty list: it is one).
+
+    A document is {"type": "doc", "content": [...]}; every node has a known "type", a list "content" if
+    any, "text" nodes carry a string, marks are known, headings have a level 1-6. Errors name the path
+    of the offending node (e.g. `content[2].content[0]`) so an admin can find it.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, dict) or value.get("type") != "doc":
+        return ['The body must be a TipTap document: {"type": "doc", "content": [...]}.']
+    if len(json.dumps(value)) > MAX_DOCUMENT_BYTES:
+        return [f"The body is larger than {filesizeformat(MAX_DOCUMENT_BYTES)}."]
+    node_types, mark_types = _known_types()
+    errors: list[str] = []
+
+    def visit(node: Any, path: str, depth: int) -> None:
+        if len(errors) >= 10:
+            return
+        if depth > MAX_DOCUMENT_DEPTH:
+            errors.append(f"{path}: nested deeper than {MAX_DOCUMENT_DEPTH} levels.")
+            return
+        if not isinstance(node, dict):
+            errors.append(f"{path}: a node must be an object, not {type(node).__name__}.")
+            return
+        node_type = node.get("type")
+        if node_type not in node_types:
+            errors.append(f"{path}: unknown node type {node_type!r}.")
+            return
+        if path != "doc" and node_type == "doc":
+            errors.append(f"{path}: a document cannot contain another document.")
+        if node_type == "text" and not isinstance(node.get("text"), str):
+            errors.append(f'{path}: a text node needs a "text" string.')
+        if node_type == "heading":
+            level = (node.get("attrs") or {}).get("level") if isinstance(node.get("attrs"), dict) else None
+            if level not in HEADING_LEVELS:
+                errors.append(f"{path}: a heading needs attrs.level between 1 and 6.")
+        marks = node.get("marks", [])
+        if not isinstance(marks, list):
+            errors.append(f'{path}: "marks" must be a list.')
+        else:
+            for index, mark in enumerate(marks):
+                mark_type = mark.get("type") if isinstance(mark, dict) else None
+                if mark_type not in mark_types:
+                    errors.append(f"{path}.marks[{index}]: unknown mark type {mark_type!r}.")
+        children = node.get("content", [])
+        if not isinstance(children, list):
+            errors.append(f'{path}: "content" must be a list.')
+            return
+        for index, child in enumerate(children):
+            visit(child, f"{path}.content[{index}]" if path != "doc" else f"content[{index}]", depth + 1)
+
+    visit(value, "doc", 0)
+    return errors
+
+
+class TipTapJSONField(forms.JSONField):
+    """A TipTap document as indented JSON in a textarea, validated against the renderer's node types."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField tiptap-json", "spellcheck": "false"})
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        errors = tiptap_document_errors(value)
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- Positions --------------------------------------------------------------------------------
+# The unique constraints on Module.order and (Lesson.module, Lesson.order) are DEFERRED so two rows can
+# swap positions in one save. Django would check each row against the database as it stands and refuse
+# the swap, so row-by-row checks of `order` are switched off and the state the save would leave is
+# checked instead: by the form set for several rows, by the form for one.
+
+
+class _FinalOrderFormMixin:
+    """Leave `order` out of Django's row-by-row unique checks (see above)."""
+
+    def _get_validation_exclusions(self) -> set[str]:
+        exclude: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
+        exclude.add("order")
+        return exclude
+
+
+def _label(obj: Model) -> str:
+    return f"“{obj}”"
+
+
+class _FinalOrderFormSetMixin:
+    """Refuse a save that would leave two rows at one position (within a module, for lessons)."""
+
+    scope: str | None = None  # the field positions are unique within, if any
+
+    forms: list[ModelForm]
+    model: type[Model]
+
+    def _scope_of(self, obj: Model) -> Any:
+        return getattr(obj, f"{self.scope}_id") if self.scope else None
+
+    def clean(self) -> None:
+        super().clean()  # type: ignore[misc]
+        if any(form.errors for form in self.forms):
+            return
+        placed: dict[tuple[Any, int], list[tuple[Model, ModelForm | None]]] = defaultdict(list)
+        in_formset: set[Any] = set()
+        scopes: set[Any] = set()
+        for form in self.forms:
+            in_formset.add(form.instance.pk)
+            if not form.has_changed() and form.instance._state.adding:
+                continue  # an untouched extra row
+            if self._is_deleted(form):
+                continue
+            order = form.cleaned_data.get("order", form.instance.order)
+            if order is None:
+                continue
+            scope = self._scope_of(form.instance)
+            scopes.add(scope)
+            placed[(scope, order)].append((form.instance, form))
+        others = self.model._default_manager.exclude(pk__in=[pk for pk in in_formset if pk is not None])
+        if self.scope:
+            others = others.filter(**{f"{self.scope}_id__in": scopes})
+        for other in others:
+            placed[(self._scope_of(other), other.order)].append((other, None))  # type: ignore[attr-defined]
+        messages = []
+        for (_, order), rows in sorted(placed.items(), key=lambda item: (str(item[0][0]), item[0][1])):
+            if len(rows) < 2:
+                continue
+            names = ", ".join(_label(obj) for obj, _ in rows)
+            where = f" in {_label(rows[0][0].module)}" if self.scope == "module" else ""  # type: ignore[attr-defined]
+            message = f"Position {order}{where} is given to more than one row: {names}. Give each its own position."
+            messages.append(message)
+            for _, row_form in rows:
+                if row_form is not None:
+                    row_form.add_error("order", f"Position {order} is also given to another row.")
+        if messages:
+            raise ValidationError(messages)
+
+    def _is_deleted(self, form: ModelForm) -> bool:
+        return bool(getattr(self, "can_delete", False) and self._should_delete_form(form))  # type: ignore[attr-defined]
+
+
+class ModuleAdminForm(_FinalOrderFormMixin, forms.ModelForm):
+    class Meta:
+        model = Module
+        fields = ("title", "description", "order", "published")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        order = cleaned.get("order")
+        if order is not None:
+            taken = Module.objects.filter(order=order).exclude(pk=self.instance.pk).first()
+            if taken is not None:
+                self.add_error(
+                    "order",
+                    f"Position {order} is taken by the module {_label(taken)}. Pick a free position, "
+                    "or use “Move up” / “Move down” on the module list to swap two modules.",
+                )
+        return cleaned
+
+
+class LessonAdminForm(_FinalOrderFormMixin, forms.ModelForm):
+    content = TipTapJSONField(
+        label="Body (TipTap JSON)",
+        help_text='A TipTap document: {"type": "doc", "content": [...]}. The preview below updates as you type.',
+    )
+
+    class Meta:
+        model = Lesson
+        fields = ("module", "title", "order", "published", "is_free", "content")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        module, order = cleaned.get("module"), cleaned.get("order")
+        if module is not None and order is not None:
+            taken = Lesson.objects.filter(module=module, order=order).exclude(pk=self.instance.pk).first()
+            if taken is not None:
+                self.add_error(
+                    "order",
+                    f"Position {order} in {_label(module)} is taken by the lesson {_label(taken)}. Pick a free "
+                    "position, or use “Move up” / “Move down” on the lesson list to swap two lessons.",
+                )
+        return cleaned
+
+
+class ModuleChangelistForm(_FinalOrderFormMixin, forms.ModelForm):
+    class Meta:
+        model = Module
+        fields = ("order", "published")
+
+
+class ModuleChangelistFormSet(_FinalOrderFormSetMixin, forms.BaseModelFormSet):
+    scope = None
+
+
+class LessonChangelistForm(_FinalOrderFormMixin, forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = ("order", "published")
+
+
+class LessonChangelistFormSet(_FinalOrderFormSetMixin, forms.BaseModelFormSet):
+    scope = "module"
+
+
+class LessonInlineForm(_FinalOrderFormMixin, forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = ("order", "title", "published", "is_free")
+
+
+class LessonInlineFormSet(_FinalOrderFormSetMixin, forms.BaseInlineFormSet):
+    scope = "module"
+
+
+# --- Lesson files -----------------------------------------------------------------------------
+
+
+def _mime_type(upload: UploadedFile) -> str:
+    """The browser's declared type unless it is the generic one; then a guess from the name."""
+    declared = (upload.content_type or "").split(";")[0].strip().lower()
+    if declared and declared != "application/octet-stream":
+        return declared
+    guessed, _ = mimetypes.guess_type(upload.name or "")
+    return guessed or "application/octet-stream"
+
+
+class AssetInlineForm(forms.ModelForm):
+    """A lesson file. Name, size and MIME type are taken from the upload, never typed in."""
+
+    title = forms.CharField(max_length=200, required=False, help_text="Defaults to the file's name.")
+
+    class Meta:
+        model = Asset
+        fields = ("order", "title", "file")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data.get("file")
+        if isinstance(upload, UploadedFile):
+            limit = settings.ASSET_MAX_UPLOAD_BYTES
+            if upload.size is not None and upload.size > limit:
+                raise ValidationError(
+                    f"“{upload.name}” is {filesizeformat(upload.size)}; a lesson file may be at most "
+                    f"{filesizeformat(limit)}.",
+                    code="file_too_large",
+                )
+            if not upload.size:
+                raise ValidationError(f"“{upload.name}” is empty.", code="empty")
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        upload = cleaned.get("file")
+        if isinstance(upload, UploadedFile):
+            # Set on the instance here, before the model is validated: these columns are not form fields.
+            name = os.path.basename(upload.name or "file")[:255]
+            self.instance.file_name = name
+            self.instance.file_size = upload.size
+            self.instance.mime_type = _mime_type(upload)[:255]
+            if not cleaned.get("title"):
+                cleaned["title"] = os.path.splitext(name)[0][:200] or name
+        elif not cleaned.get("title") and self.instance.file_name:
+            cleaned["title"] = self.instance.title or self.instance.file_name
+        if not cleaned.get("title") and "file" not in self.errors:
+            self.add_error("title", "Give the file a title.")
+        return cleaned
+
+
+# --- Video uploads ----------------------------------------------------------------------------
+
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".mov", ".qt", ".webm", ".mkv", ".avi", ".mpeg", ".mpg", ".mxf", ".ts", ".mts", ".m2ts",
+     ".wmv", ".flv", ".3gp", ".ogv"}
+)  # fmt: skip
+GENERIC_CONTENT_TYPES = frozenset({"", "application/octet-stream"})
+
+
+class VideoUploadForm(forms.Form):
+    """What the admin's browser says about the file before a Mux upload is opened for it.
+
+    The file itself goes from the browser to Mux, never through this server, so its declared name and
+    type are checked here (the page's file picker already only offers video files).
+    """
+
+    file_name = forms.CharField(max_length=500)
+    content_type = forms.CharField(max_length=200, required=False)
+    size = forms.IntegerField(min_value=1, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        name = cleaned.get("file_name")
+        if not name:
+            return cleaned
+        extension = os.path.splitext(name)[1].lower()
+        content_type = (cleaned.get("content_type") or "").split(";")[0].strip().lower()
+        is_video_type = content_type.startswith("video/")
+        if extension not in VIDEO_EXTENSIONS or not (is_video_type or content_type in GENERIC_CONTENT_TYPES):
+            kind = f" ({content_type})" if content_type else ""
+            raise ValidationError(
+                f"“{name}”{kind} is not a video file. Choose a video (MP4, MOV, WebM, MKV …); "
+                "lesson files such as PDFs belong under “Files” below.",
+                code="not_a_video",
+            )
+        return cleaned
