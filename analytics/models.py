@@ -53,7 +53,79 @@ class Event(models.Model):
             models.Index(fields=["user"], name="event_user"),
             models.Index(fields=["created_at"], name="event_created_at"),
             models.Index(fields=["event", "created_at"], name="event_event_created_at"),
+            # Addition: signing up links the visitor's anonymous events (`event_session_link`). Partial, so it
+            # indexes only the anonymous rows that link ever touches, not the signed-in majority.
+            models.Index(fields=["session_id"], name="event_anonymous_session", condition=models.Q(user__isnull=True)),
         ]
 
     def __str__(self) -> str:
         return f"{self.event} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Events the browser may send to the beacon (POST /analytics/events/). Everything else is recorded
+# server-side by the app that owns it; video completion and position go through the progress endpoints.
+BROWSER_EVENTS = frozenset({EventName.VIDEO_1_STARTED, EventName.VIDEO_STARTED})
+
+# "Active learner" on a day: a signed-in user who watched or completed something that day.
+LEARNING_EVENTS = frozenset(
+    {
+        EventName.LESSON_VIEWED,
+        EventName.VIDEO_1_STARTED,
+        EventName.VIDEO_1_COMPLETED,
+        EventName.VIDEO_STARTED,
+        EventName.VIDEO_COMPLETED,
+        EventName.LESSON_COMPLETED,
+        EventName.MODULE_COMPLETED,
+    }
+)
+
+
+class EventDailyCount(models.Model):
+    """Rollup: how many `event` rows were recorded on `day` (UTC), split by `properties->>'plan'`
+    (set for subscription_started; "" stands for NULL so the unique key works on every database).
+    Rebuilt per whole day by `rollup_refresh`; the dashboard reads whole days from here and only the
+    unrolled edges from `Event`."""
+
+    day = models.DateField()
+    event = models.CharField(max_length=64)
+    plan = models.CharField(max_length=32, blank=True, default="")
+    count = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "event", "plan"], name="eventdailycount_day_event_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.event} {self.plan or ''} = {self.count}"
+
+
+class DailyActivity(models.Model):
+    """Rollup per UTC day: distinct active learners (see LEARNING_EVENTS). One row for every rolled-up day,
+    zero or not, so the span of these rows is exactly the span `EventDailyCount` covers."""
+
+    day = models.DateField(primary_key=True)
+    active_learners = models.PositiveIntegerField()
+    rolled_up_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name_plural = "daily activity"
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.active_learners} active learners"
+
+
+class MrrSnapshot(models.Model):
+    """MRR as it stood on `day` (UTC), taken by the hourly beat task (the last run of a day wins).
+    MRR is a state, not an event: history exists only because it is snapshotted."""
+
+    day = models.DateField(primary_key=True)
+    mrr = models.DecimalField(max_digits=12, decimal_places=2)
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: ${self.mrr}"
