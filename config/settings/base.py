@@ -191,6 +191,7 @@ AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL") or None
 AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", "us-east-1")
 AWS_QUERYSTRING_EXPIRE = 300  # presigned download URLs live at most 5 minutes
+AWS_S3_SIGNATURE_VERSION = "s3v4"  # SigV4 presigned URLs (X-Amz-Expires); AWS's legacy v2 signing is deprecated
 AWS_DEFAULT_ACL = None
 AWS_S3_FILE_OVERWRITE = False
 ASSET_MAX_UPLOAD_BYTES = int(env("ASSET_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
