@@ -65,7 +65,7 @@ class EmailQueueAdmin(admin.ModelAdmin):
     change_list_template = "emails/admin/emailqueue_change_list.html"
     list_display = ("template", "user_id", "status", "scheduled_for", "attempts", "next_attempt_at", "processed_at")
     list_filter = ("status", DueFilter, KindFilter, "template", "scheduled_for", "processed_at")
-    search_fields = ("=id", "=user_id", "idempotency_key")
+    search_fields = ("=id", "idempotency_key")
     date_hierarchy = "scheduled_for"
     ordering = ("-scheduled_for",)
     list_per_page = 100
@@ -94,6 +94,15 @@ class EmailQueueAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[EmailQueue], search_term: str
+    ) -> tuple[QuerySet[EmailQueue], bool]:
+        # A user id finds that learner's rows without a join (the row may outlive its user).
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            results |= queryset.filter(user_id=search_term.strip())
+        return results, may_have_duplicates
 
     @admin.action(description="Cancel selected pending emails", permissions=["change"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[EmailQueue]) -> None:
@@ -160,7 +169,7 @@ class EmailQueueAdmin(admin.ModelAdmin):
 class EmailLogAdmin(ReadOnlyAdmin):
     list_display = ("template", "to", "subject", "status", "error", "sent_at")
     list_filter = ("status", "template", "sent_at")
-    search_fields = ("=to", "subject", "=user_id", "=queue_item__id")
+    search_fields = ("=to", "subject", "=user__id", "=queue_item__id")
     date_hierarchy = "sent_at"
     list_select_related = False
     show_full_result_count = False

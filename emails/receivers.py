@@ -14,14 +14,30 @@ from emails.services import email_suppression_add
 
 logger = logging.getLogger(__name__)
 
-# Anymail's normalised event types: "bounced" is a permanent (hard) bounce — temporary ones arrive
-# as "deferred" and are left alone — and "complained" is a spam report.
-SUPPRESSING_EVENTS = {"bounced": SuppressionReason.HARD_BOUNCE, "complained": SuppressionReason.COMPLAINT}
+
+def suppression_reason(event: AnymailTrackingEvent) -> str | None:
+    """Anymail's normalised event → why the address must never be mailed again, or None.
+
+    "bounced" is a permanent bounce for most ESPs (temporary ones arrive as "deferred"), but Postmark's
+    SoftBounce is normalised to "bounced" too, so its raw Type is checked. "rejected" for an invalid
+    or previously bounced address is just as permanent. Everything else (opens, deliveries,
+    deferrals, virus notices) leaves the address alone.
+    """
+    if event.event_type == "complained":
+        return SuppressionReason.COMPLAINT
+    if event.event_type == "bounced":
+        esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
+        if esp_event.get("Type") == "SoftBounce" or event.reject_reason not in (None, "bounced"):
+            return None
+        return SuppressionReason.HARD_BOUNCE
+    if event.event_type == "rejected" and event.reject_reason in ("invalid", "bounced"):
+        return SuppressionReason.HARD_BOUNCE
+    return None
 
 
 @receiver(tracking, dispatch_uid="emails.suppress_on_bounce_or_complaint")
 def suppress_on_bounce_or_complaint(sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
-    reason = SUPPRESSING_EVENTS.get(event.event_type)
+    reason = suppression_reason(event)
     if reason is None or not event.recipient:
         return
     detail = f"{esp_name} {event.event_type}"
