@@ -280,6 +280,7 @@ class FakeStripe:
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeStripe
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
