@@ -602,3 +602,21 @@ def test_assets_are_listed_in_order_on_the_lesson(admin_client: Any) -> None:
     AssetFactory(lesson=lesson, order=1, title="First file")
     html = admin_client.get(change_url(lesson)).content.decode()
     assert html.index("First file") < html.index("Second file")
+
+
+def test_asset_admin_add_page_uploads_with_metadata(admin_client: Any) -> None:
+    lesson = LessonFactory()
+    response = admin_client.post(
+        "/admin/courses/asset/add/",
+        {
+            "lesson": lesson.pk,
+            "order": "0",
+            "title": "Slides",
+            "file": SimpleUploadedFile("slides.key", b"k" * 300, ""),
+        },
+    )
+    assert response.status_code == 302
+    asset = Asset.objects.get()
+    assert (asset.lesson_id, asset.file_name, asset.file_size) == (lesson.pk, "slides.key", 300)
+    assert asset.mime_type  # guessed from the name, or the generic type when unknown
+    assert log_messages(asset) == ["Added."]
