@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import app_settings as account_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
+from allauth.account.models import EmailAddress
+from allauth.account.utils import filter_users_by_email
 from django import forms
+from django.http import HttpRequest
 
 from accounts.models import ExperienceLevel, User, UserType
 
@@ -82,3 +88,25 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That password is not correct.")
         return password
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """allauth's "change email" form, hardened for a unique `User.email`.
+
+    - An address that belongs to another account is never attached to this one. The answer looks
+      the same (enumeration prevention); the address's owner gets allauth's "account already
+      exists" email instead of a confirmation link that could only fail.
+    - A learner whose current address is still unverified keeps it until the new one is confirmed
+      (allauth would drop it at once, leaving the account without an email address).
+    """
+
+    def save(self, request: HttpRequest) -> EmailAddress:
+        assert self.user is not None
+        email = self.cleaned_data["email"]
+        if any(other.pk != self.user.pk for other in filter_users_by_email(email)):
+            get_adapter(request).send_account_already_exists_mail(email)
+            return EmailAddress(user=self.user, email=email)  # unsaved: nothing was added
+        pending = EmailAddress.objects.get_new(self.user)
+        if account_settings.CHANGE_EMAIL and pending is not None and pending.primary:
+            return EmailAddress.objects.add_email(request, self.user, email, confirm=True)
+        return super().save(request)

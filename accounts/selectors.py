@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.providers import registry
 from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
@@ -21,12 +22,25 @@ EXPORT_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
+class ConnectedAccount:
+    provider: str
+    provider_name: str
+    uid: str
+
+
+@dataclass(frozen=True)
 class AccountOverview:
     subscription: Subscription | None
     email_addresses: list[EmailAddress]
-    social_accounts: list[SocialAccount]
+    social_accounts: list[ConnectedAccount]
     session_count: int
     has_password: bool
+
+
+def _provider_name(provider_id: str) -> str:
+    # The provider class, not `account.get_provider()`, which looks up the app row per account.
+    provider_class = registry.get_class(provider_id)
+    return provider_class.name if provider_class else provider_id
 
 
 def account_overview(*, user: User) -> AccountOverview:
@@ -34,7 +48,12 @@ def account_overview(*, user: User) -> AccountOverview:
     return AccountOverview(
         subscription=subscription_for(user),
         email_addresses=list(EmailAddress.objects.filter(user=user).order_by("-primary", "email")),
-        social_accounts=list(SocialAccount.objects.filter(user=user).order_by("provider", "pk")),
+        social_accounts=[
+            ConnectedAccount(provider=provider, provider_name=_provider_name(provider), uid=uid)
+            for provider, uid in SocialAccount.objects.filter(user=user)
+            .order_by("provider", "pk")
+            .values_list("provider", "uid")
+        ],
         session_count=UserSession.objects.filter(user=user).count(),
         has_password=user.has_usable_password(),
     )

@@ -133,22 +133,23 @@ def user_marketing_preference_set(*, user: User, opt_out: bool) -> User:
 def user_delete(*, user: User) -> None:
     """Delete the account as the seed's cascades say.
 
-    In order, in one transaction: a live Stripe subscription is cancelled at Stripe first (if that
-    fails nothing is deleted and the learner is never billed for a deleted account), pending emails
+    In order, in one transaction: the Stripe subscription is cancelled at Stripe first (if that fails,
+    billing raises StripeUnavailable, nothing is deleted and the learner is never billed for a deleted
+    account), pending emails
     are cancelled, every signed-in session is ended, then the user row goes — with it the
     subscription, progress, email logs, email addresses and social accounts; analytics events stay
     with their user cleared (Event.user is SET_NULL).
     """
     from allauth.usersessions.models import UserSession
 
-    from billing.models import SubscriptionStatus
     from billing.selectors import subscription_for
     from emails.models import EmailTemplate
     from emails.services import email_cancel_pending
 
     with transaction.atomic():
         subscription = subscription_for(user)
-        if subscription is not None and subscription.status != SubscriptionStatus.CANCELLED:
+        if subscription is not None:
+            # Billing decides whether Stripe still has something to cancel (idempotent for ended ones).
             from billing.services import subscription_cancel_immediately
 
             subscription_cancel_immediately(subscription=subscription)
