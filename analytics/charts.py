@@ -31,7 +31,7 @@ def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if value <= step * magnitude:
             return step * magnitude
     return 10.0 * magnitude
@@ -128,10 +128,14 @@ def time_chart(
     step = plot_w / n
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{escape(label)}">',
-        # Axis: zero line, the top value and its gridline.
+        # Axis: zero line, and gridlines at the top value and its half.
         f'<line class="axis" x1="{left}" y1="{top_pad + plot_h}" x2="{width - right}" y2="{top_pad + plot_h}"></line>'
         f'<line class="grid" x1="{left}" y1="{top_pad}" x2="{width - right}" y2="{top_pad}"></line>'
         f'<text class="label" x="{left - 6}" y="{top_pad + 4}" text-anchor="end">{_fmt(top, money=money)}</text>'
+        f'<line class="grid" x1="{left}" y1="{top_pad + plot_h / 2}" x2="{width - right}" y2="{top_pad + plot_h / 2}">'
+        "</line>"
+        f'<text class="label" x="{left - 6}" y="{top_pad + plot_h / 2 + 4}" text-anchor="end">'
+        f"{_fmt(top / 2, money=money)}</text>"
         f'<text class="label" x="{left - 6}" y="{top_pad + plot_h + 4}" text-anchor="end">'
         f"{_fmt(0, money=money)}</text>",
     ]

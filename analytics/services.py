@@ -84,9 +84,9 @@ def event_session_link(*, user: User, session_id: str) -> int:
 
 # --- Rollups ------------------------------------------------------------------------------------
 
-# How many already-rolled days each refresh recomputes: an event written in a transaction that commits
-# just after midnight still lands in yesterday's row on the next run.
-ROLLUP_OVERLAP_DAYS = 1
+# How many of the last rolled-up days each refresh recomputes: an event written in a transaction that
+# commits just after a run still lands in its day's row on the next run.
+ROLLUP_REDO_DAYS = 1
 
 
 def day_start(day: date) -> datetime:
@@ -150,7 +150,7 @@ def rollup_refresh_due(*, now: datetime | None = None) -> RollupResult:
     yesterday = now.astimezone(UTC).date() - timedelta(1)
     last = DailyActivity.objects.order_by("-day").values_list("day", flat=True).first()
     if last is not None:
-        first_day = min(last - timedelta(ROLLUP_OVERLAP_DAYS), yesterday)
+        first_day = min(last - timedelta(ROLLUP_REDO_DAYS - 1), yesterday)
     else:
         first_event = Event.objects.aggregate(first=Min("created_at"))["first"]
         if first_event is None:

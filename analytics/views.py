@@ -56,10 +56,7 @@ def _window(request: HttpRequest) -> tuple[DateRangeForm, Window]:
 def _charts(data: Dashboard) -> dict[str, str]:
     return {
         "funnel": charts.hbar_chart(
-            [
-                (step.label, step.count, "" if step.rate is None else f"{100 * step.rate:.1f}% of previous")
-                for step in data.funnel
-            ],
+            [(step.label, step.count, "" if step.rate is None else f"{100 * step.rate:.1f}%") for step in data.funnel],
             label="Conversion funnel",
         ),
         "plans": charts.hbar_chart(
