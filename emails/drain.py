@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from config.ids import new_id
-from emails.guards import cancel_reason
+from emails.guards import cancel_reason, recipient
 from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
 from emails.rendering import email_context, email_render, email_subject
 
@@ -130,8 +129,7 @@ def email_process(*, queue_id: str, lock_token: str, connection: Any = None) -> 
         )
         if item is None:
             return None
-        # Looked up on its own: a join from the queue row would hide a row whose user is gone.
-        user = get_user_model().objects.filter(pk=item.user_id).first()
+        user = recipient(item.user_id)
         if user is None:
             # No EmailLog: the log's user is a real foreign key, and the user's logs went with them.
             _finish(item, status=EmailStatus.CANCELLED, error="user deleted")

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
 from emails.models import EmailQueue, EmailSuppression, EmailTemplate
@@ -95,11 +98,19 @@ def is_suppressed(email: str) -> bool:
     return EmailSuppression.objects.filter(email=email.strip().lower()).exists()
 
 
+def recipient(user_id: str) -> User | None:
+    """The row's user with `is_suppressed` annotated (one query), or None when the user is gone.
+    Looked up on its own: a join from the queue row would hide a row whose user was deleted."""
+    suppressed = EmailSuppression.objects.filter(email=Lower(OuterRef("email")))
+    return get_user_model().objects.filter(pk=user_id).annotate(is_suppressed=Exists(suppressed)).first()
+
+
 def cancel_reason(item: EmailQueue, user: User) -> str | None:
     """Why `item` must not go to `user` now, or None. The user exists (the drain checked)."""
     if not user.is_active:
         return "account deactivated"
-    if is_suppressed(user.email):
+    suppressed = getattr(user, "is_suppressed", None)
+    if suppressed if suppressed is not None else is_suppressed(user.email):
         return "address suppressed"
     if item.is_marketing and user.marketing_opt_out:
         return "marketing opt-out"

@@ -1,0 +1,266 @@
+"""Benchmark: the email queue drain, rows per second with 1 and 4 workers, beside the raw
+`SELECT … FOR UPDATE SKIP LOCKED` claim rate measured in the same run.
+
+    python -m bench.email_drain                       # 2,000 rows, 1 and 4 workers
+    python -m bench.email_drain --rows 5000 --workers 1 2 4 --repeat 3
+
+Works in a scratch PostgreSQL database of its own (`bench_syllabus_emails` next to DATABASE_URL's;
+never a test database): migrates it, loads the demo course and a few hundred learners, then for each
+worker count queues `--rows` due rows (a mix of transactional and marketing templates) and runs:
+
+- claim: each worker loops "claim a batch (SKIP LOCKED + lease) → mark it SENT in one UPDATE", i.e.
+  the queue mechanics alone: what the database can hand out;
+- drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — claim, per-row
+  lock, send-time guards, rendering both parts, sending through Django's locmem backend (no network),
+  the row update and its EmailLog, one commit per row.
+
+Workers are separate processes (spawned, each with its own database connection), started together
+behind a barrier; the rate is rows / (last worker's end - first worker's start). After each case the
+run checks that every row was handled exactly once (drain: one SENT EmailLog per row, as many messages
+as rows). Results print as a table and go to bench/results/email_drain.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATABASE = "bench_syllabus_emails"
+RESULTS = Path(__file__).parent / "results" / "email_drain.json"
+LEARNERS = 200
+# What a busy day's queue looks like: mostly transactional mail, some marketing with its guards.
+TEMPLATE_MIX = ["WELCOME", "MODULE_COMPLETE", "PAYMENT_FAILED", "ABANDONMENT_1", "START_JOURNEY", "INACTIVE_NUDGE"]
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.email_drain", description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per case (median reported)")
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    return parser.parse_args(argv)
+
+
+def _django(database: str) -> None:
+    """Set Django up on the scratch database (in the parent and in every worker process)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")  # PostgreSQL, locmem email
+    os.environ.setdefault("CACHE_KEY_PREFIX", "emails-bench")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = database
+
+
+def _ensure_database(database: str) -> None:
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    s = connection.settings_dict
+    with psycopg.connect(
+        host=s.get("HOST") or "127.0.0.1",
+        port=int(s.get("PORT") or 5432),
+        user=s.get("USER") or "postgres",
+        password=s.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def _worker(database: str, mode: str, batch_size: int, barrier: Any, results: Any) -> None:
+    _django(database)
+    from django.core import mail
+    from django.db import connection
+
+    from emails.drain import email_queue_claim, email_queue_drain
+    from emails.models import EmailQueue, EmailStatus
+
+    connection.ensure_connection()  # connect before the start line, not inside the measurement
+    barrier.wait()
+    started = time.time()
+    handled = 0
+    if mode == "claim":
+        while True:
+            claim = email_queue_claim(limit=batch_size)
+            if not claim.ids:
+                break
+            handled += EmailQueue.objects.filter(pk__in=claim.ids, lock_token=claim.token).update(
+                status=EmailStatus.SENT, locked_until=None, lock_token=""
+            )
+    else:
+        # One drain call stops at its time budget; a worker keeps calling until nothing is due.
+        while outcome := email_queue_drain(batch_size=batch_size):
+            handled += outcome.get(EmailStatus.SENT, 0) + outcome.get(EmailStatus.CANCELLED, 0)
+    ended = time.time()
+    results.put({"handled": handled, "messages": len(getattr(mail, "outbox", [])), "started": started, "ended": ended})
+    connection.close()
+
+
+def _seed(rows: int) -> None:
+    from django.utils import timezone
+
+    from emails.models import EmailLog, EmailQueue
+
+    EmailLog.objects.all().delete()
+    EmailQueue.objects.all().delete()
+    users = list(_learners())
+    due = timezone.now() - timedelta(minutes=1)
+    EmailQueue.objects.bulk_create(
+        [
+            EmailQueue(
+                user_id=users[i % len(users)].pk,
+                template=TEMPLATE_MIX[i % len(TEMPLATE_MIX)],
+                scheduled_for=due,
+                data={"module_title": "Foundations", "last_login_at": due.isoformat()},
+                idempotency_key=f"bench:{i}",
+            )
+            for i in range(rows)
+        ],
+        batch_size=1000,
+    )
+
+
+def _learners() -> Any:
+    from accounts.models import User
+
+    missing = LEARNERS - User.objects.filter(email__startswith="bench-learner").count()
+    if missing > 0:
+        User.objects.bulk_create(
+            [
+                User(email=f"bench-learner{n}-{time.time_ns()}@example.com", name=f"Learner {n}", password="!")
+                for n in range(missing)
+            ]
+        )
+    return User.objects.filter(email__startswith="bench-learner")
+
+
+def _verify(mode: str, rows: int, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    from django.db.models import Count
+
+    from emails.models import EmailLog, EmailQueue, EmailStatus
+
+    handled = sum(o["handled"] for o in outcomes)
+    if handled != rows or EmailQueue.objects.filter(status=EmailStatus.PENDING).exists():
+        raise SystemExit(f"{mode}: {handled} of {rows} rows handled, or some left PENDING")
+    checks: dict[str, Any] = {"rows_handled": handled}
+    if mode == "drain":
+        logs = EmailLog.objects.values("queue_item").annotate(n=Count("pk"))
+        if logs.count() != rows or logs.filter(n__gt=1).exists():
+            raise SystemExit(f"drain: rows without exactly one EmailLog ({logs.count()} of {rows})")
+        sent = EmailQueue.objects.filter(status=EmailStatus.SENT).count()
+        messages = sum(o["messages"] for o in outcomes)
+        if messages != sent:
+            raise SystemExit(f"drain: {messages} messages for {sent} SENT rows")
+        checks |= {"sent": sent, "cancelled_by_guards": rows - sent, "messages": messages}
+    return checks
+
+
+def _run_case(database: str, mode: str, workers: int, rows: int, batch_size: int) -> dict[str, Any]:
+    _seed(rows)
+    from django.db import connection
+
+    connection.close()  # children open their own; the parent's idle connection is irrelevant
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(workers)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_worker, args=(database, mode, batch_size, barrier, results)) for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=1800) for _ in processes]
+    for process in processes:
+        process.join()
+        if process.exitcode:
+            raise SystemExit(f"a {mode} worker exited with {process.exitcode}")
+    elapsed = max(o["ended"] for o in outcomes) - min(o["started"] for o in outcomes)
+    return {
+        "seconds": round(elapsed, 2),
+        "rows_per_second": round(rows / elapsed, 1),
+        "per_worker": [o["handled"] for o in outcomes],
+        **_verify(mode, rows, outcomes),
+    }
+
+
+def _machine() -> dict[str, Any]:
+    from django.db import connection
+
+    cpu = ""
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version(), current_setting('synchronous_commit'), current_setting('shared_buffers')")
+        version, synchronous_commit, shared_buffers = cursor.fetchone()
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(memory_gb, 1),
+        "python": platform.python_version(),
+        "postgresql": version.split(" on ")[0],
+        "synchronous_commit": synchronous_commit,
+        "shared_buffers": shared_buffers,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(list(argv) if argv is not None else sys.argv[1:])
+    if not args.database.startswith("bench_"):
+        raise SystemExit("The scratch database's name must start with bench_ (its queue is emptied).")
+    _django(args.database)
+    from django.core.management import call_command
+    from django.db import connection
+
+    connection.close()
+    _ensure_database(args.database)
+    call_command("migrate", verbosity=0)
+    from courses.services import demo_course_load
+
+    demo_course_load()
+    machine = _machine()
+
+    cases: dict[str, Any] = {}
+    for workers in args.workers:
+        for mode in ("claim", "drain"):
+            runs = [_run_case(args.database, mode, workers, args.rows, args.batch_size) for _ in range(args.repeat)]
+            median = statistics.median(r["rows_per_second"] for r in runs)
+            best = min(runs, key=lambda r: abs(r["rows_per_second"] - median))
+            cases[f"{mode}, {workers} worker{'s' if workers > 1 else ''}"] = {**best, "runs": len(runs)}
+            print(
+                f"{mode:>5} {workers} worker(s): {best['rows_per_second']:>8.1f} rows/s "
+                f"({args.rows} rows in {best['seconds']} s; per worker {best['per_worker']})",
+                flush=True,
+            )
+    machine["load_average_at_end"] = os.getloadavg()
+    report = {"rows": args.rows, "batch_size": args.batch_size, "machine": machine, "cases": cases}
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(machine, indent=2))
+    print(f"written to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
