@@ -139,3 +139,15 @@ def test_too_many_signups_from_one_address_get_a_429(client):
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
     assert not User.objects.exists()
+
+
+def test_signing_up_from_a_learner_page_comes_back_to_it_after_onboarding(client):
+    response = signup(client, "from.course@example.com", next="/course/")
+    assert response["Location"] == "/course/"
+    # The learner page itself sends the new learner through onboarding first, keeping the way back.
+    assert client.get("/course/")["Location"] == "/onboarding/?next=%2Fcourse%2F"
+
+
+def test_signup_with_a_forged_next_stays_on_the_site(client):
+    response = signup(client, "forged@example.com", next="https://evil.example/")
+    assert response["Location"] == "/onboarding/"
