@@ -60,6 +60,47 @@ def email_queue(
     return item
 
 
+def email_queue_replace(
+    *,
+    user: User,
+    template: str,
+    idempotency_key: str,
+    scheduled_for: datetime,
+    data: dict[str, Any] | None = None,
+) -> EmailQueue | None:
+    """Make this the learner's one pending `template` row (INACTIVE_NUDGE, RENEWAL_REMINDER: "replaces
+    the pending one"). Other pending rows of the template are cancelled; this key's row is created, or
+    revived if it had been cancelled (a renewal switched off and on again for the same period end), so
+    replaying the same cause keeps exactly one pending row. A row already SENT or FAILED is left alone:
+    the same email is never sent twice. Returns the pending row, or None when there is none."""
+    if template not in EmailTemplate.values:
+        raise UnknownEmailTemplate(f"Unknown email template {template!r}.")
+    with transaction.atomic():
+        EmailQueue.objects.filter(user_id=user.pk, template=template, status=EmailStatus.PENDING).exclude(
+            idempotency_key=idempotency_key
+        ).update(status=EmailStatus.CANCELLED, processed_at=timezone.now(), last_error="replaced")
+        item = email_queue(
+            user=user, template=template, idempotency_key=idempotency_key, scheduled_for=scheduled_for, data=data
+        )
+        if item is not None:
+            return item
+        revived = EmailQueue.objects.filter(idempotency_key=idempotency_key, status=EmailStatus.CANCELLED).update(
+            status=EmailStatus.PENDING,
+            scheduled_for=scheduled_for,
+            data=data,
+            processed_at=None,
+            attempts=0,
+            next_attempt_at=None,
+            last_error="",
+            locked_until=None,
+            lock_token="",
+        )
+        existing = EmailQueue.objects.get(idempotency_key=idempotency_key)
+        if revived and scheduled_for <= timezone.now():
+            email_dispatch_on_commit(queue_ids=[existing.pk])
+    return existing if existing.status == EmailStatus.PENDING else None
+
+
 def email_dispatch_on_commit(*, queue_ids: Iterable[str]) -> None:
     """After the current transaction commits, hand these rows to a worker (a thin task per id).
     `robust`: a broker that is down must not fail the request whose data already committed;

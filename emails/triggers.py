@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from emails.models import EmailTemplate
-from emails.services import email_cancel_pending, email_queue
+from emails.services import email_cancel_pending, email_queue, email_queue_replace
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -44,9 +44,9 @@ def signup_emails_queue(*, user: User) -> None:
 
 
 def inactive_nudge_reschedule(*, user: User, logged_in_at: datetime) -> None:
-    """Each login replaces the pending INACTIVE_NUDGE with one at this login + 7 days."""
-    email_cancel_pending(user=user, templates=[EmailTemplate.INACTIVE_NUDGE])
-    email_queue(
+    """Each login replaces the pending INACTIVE_NUDGE with one at this login + 7 days (a replayed login
+    keeps its one row)."""
+    email_queue_replace(
         user=user,
         template=EmailTemplate.INACTIVE_NUDGE,
         scheduled_for=logged_in_at + INACTIVE_AFTER,
@@ -83,13 +83,13 @@ def module_complete_email_queue(*, user: User, module: Module) -> None:
 
 
 def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
-    """Replace the pending RENEWAL_REMINDER with one at current period end - 3 days
-    (none when the subscription will not renew)."""
-    email_cancel_pending(user=subscription.user, templates=[EmailTemplate.RENEWAL_REMINDER])
+    """Replace the pending RENEWAL_REMINDER with one at current period end - 3 days (none when the
+    subscription will not renew). Safe to call on every sync: the same period end keeps its one row."""
     if subscription.cancel_at_period_end or not subscription.grants_access:
+        email_cancel_pending(user=subscription.user, templates=[EmailTemplate.RENEWAL_REMINDER])
         return
     period_end = subscription.current_period_end
-    email_queue(
+    email_queue_replace(
         user=subscription.user,
         template=EmailTemplate.RENEWAL_REMINDER,
         scheduled_for=max(period_end - RENEWAL_NOTICE, timezone.now()),

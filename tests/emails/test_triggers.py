@@ -246,6 +246,49 @@ def test_renewal_replaces_the_pending_reminder(mailoutbox):
     assert drain_at(new_end - timedelta(days=3)) == {"SENT": 1}
 
 
+def test_syncing_the_same_subscription_again_keeps_one_pending_reminder(mailoutbox):
+    end = T0 + timedelta(days=30)
+    subscription = renewing_subscription(end)
+    with time_machine.travel(T0, tick=False):
+        for _ in range(3):  # every webhook for the subscription reschedules
+            triggers.renewal_reminder_reschedule(subscription=subscription)
+    [row] = rows(subscription.user)
+    assert row.status == EmailStatus.PENDING
+    assert drain_at(end - timedelta(days=3)) == {"SENT": 1}
+    with time_machine.travel(end - timedelta(days=2), tick=False):
+        triggers.renewal_reminder_reschedule(subscription=subscription)  # a later sync: never sent twice
+    assert drain_at(end - timedelta(days=1)) == {}
+    assert len(mailoutbox) == 1
+
+
+def test_renewal_switched_off_and_on_again_gets_its_reminder_back(mailoutbox):
+    end = T0 + timedelta(days=30)
+    subscription = renewing_subscription(end)
+    with time_machine.travel(T0, tick=False):
+        triggers.renewal_reminder_reschedule(subscription=subscription)
+    with time_machine.travel(T0 + timedelta(days=1), tick=False):
+        subscription.cancel_at_period_end = True
+        subscription.save()
+        triggers.renewal_reminder_reschedule(subscription=subscription)
+    assert [r.status for r in rows(subscription.user)] == [EmailStatus.CANCELLED]
+    with time_machine.travel(T0 + timedelta(days=2), tick=False):
+        subscription.cancel_at_period_end = False  # "don't cancel" in the Customer Portal
+        subscription.save()
+        triggers.renewal_reminder_reschedule(subscription=subscription)
+    [row] = rows(subscription.user)
+    assert (row.status, row.scheduled_for, row.processed_at) == (EmailStatus.PENDING, end - timedelta(days=3), None)
+    assert drain_at(end - timedelta(days=3)) == {"SENT": 1}
+
+
+def test_a_replayed_login_keeps_one_pending_nudge(mailoutbox):
+    user = UserFactory(last_login=T0)
+    triggers.inactive_nudge_reschedule(user=user, logged_in_at=T0)
+    triggers.inactive_nudge_reschedule(user=user, logged_in_at=T0)
+    [row] = rows(user)
+    assert row.status == EmailStatus.PENDING
+    assert drain_at(T0 + timedelta(days=7)) == {"SENT": 1}
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
