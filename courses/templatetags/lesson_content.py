@@ -50,3 +50,10 @@ def file_ext(file_name: Any) -> str:
     name = str(file_name or "")
     stem, dot, ext = name.rpartition(".")
     return ext[:4].lower() if dot and stem and ext else "file"
+
+
+@register.filter
+def duration_short(seconds: Any) -> str:
+    """10140 -> "2h 49m", 540 -> "9m"; for tight spaces."""
+    words = duration_words(seconds)
+    return words.replace(" h", "h").replace(" min", "m")
