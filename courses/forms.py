@@ -90,6 +90,17 @@ def tiptap_document_errors(value: Any) -> list[str]:
     return errors
 
 
+def _type_first(node: Any) -> Any:
+    """PostgreSQL's jsonb sorts keys by length; put "type" first again so the JSON reads like TipTap's."""
+    if isinstance(node, dict):
+        ordered = {"type": node["type"]} if "type" in node else {}
+        ordered.update((key, _type_first(value)) for key, value in node.items() if key != "type")
+        return ordered
+    if isinstance(node, list):
+        return [_type_first(item) for item in node]
+    return node
+
+
 class TipTapJSONField(forms.JSONField):
     """A TipTap document as indented JSON in a textarea, validated against the renderer's node types."""
 
@@ -103,7 +114,7 @@ class TipTapJSONField(forms.JSONField):
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
-        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+        return json.dumps(_type_first(value), ensure_ascii=False, indent=2, cls=self.encoder)
 
     def validate(self, value: Any) -> None:
         super().validate(value)
