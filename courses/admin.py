@@ -237,7 +237,10 @@ class LessonAdmin(_ContentAdmin):
 
     @admin.display(description="preview")
     def preview_link(self, obj: Lesson) -> SafeString:
-        return format_html('<a href="{}" target="_blank" rel="noopener">Preview as learner</a>', learner_url(obj))
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" title="Preview as learner" class="nowrap">Preview ↗</a>',
+            learner_url(obj),
+        )
 
     @admin.display(description="Video")
     def video_panel(self, obj: Lesson | None) -> SafeString:
