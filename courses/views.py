@@ -181,6 +181,7 @@ def course_outline(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@never_cache  # per-learner content with short-lived tokens; access can change between two visits
 def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     lesson = lesson_get(lesson_id)
     if lesson is None:

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Lesson
@@ -40,6 +41,7 @@ from progress.services import (
 
 
 @require_GET
+@never_cache
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user

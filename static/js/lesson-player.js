@@ -33,7 +33,7 @@
       body: JSON.stringify(body || {})
     }).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
+      return response.status === 204 ? null : response.json();
     });
   }
 

@@ -92,6 +92,7 @@ def test_free_lesson_plays_its_public_playback_id_and_records_lesson_viewed(clie
     attrs = player_attrs(html(response))
     assert attrs["playback-id"] == lesson.mux_playback_id
     assert "playback-token" not in attrs and "thumbnail-token" not in attrs
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert attrs["data-start-event"] == "video_1_started"
     assert attrs["data-event-url"] == "/analytics/events/"
     assert attrs["data-position-url"] == f"/lessons/{lesson.pk}/position/"

@@ -122,6 +122,8 @@ def test_player_script_reports_start_position_and_completion(browser_page, live_
     assert request.method == "POST"
     assert json.loads(request.post_data) == {"event": "video_1_started", "properties": {"lesson_id": free.pk}}
     assert request.headers["x-csrftoken"]
+    assert request.response().status == 204  # the analytics beacon stored it
+    assert Event.objects.filter(user=user, event="video_1_started", properties={"lesson_id": free.pk}).count() == 1
 
     # Pause: the position is saved (the un-upgraded element stands in for the player's currentTime).
     with browser_page.expect_response(f"**/lessons/{free.pk}/position/") as saved:
