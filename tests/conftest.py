@@ -59,6 +59,14 @@ def _isolated_cache_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _stripe_stays_local(settings: Any) -> None:
+    """No test reaches api.stripe.com: Stripe is a closed local port unless a test points it at the
+    fake (tests/billing/conftest.py's `fake_stripe`). No retries, so a forgotten call fails fast."""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+
+
 @pytest.fixture
 def user(db: None) -> Any:
     return UserFactory(onboarding_complete=True)
