@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.template import Context, Template
-from django.test import Client, RequestFactory
+from django.test import Client
 
 from analytics.models import Event, EventName
-from billing.models import SubscriptionPlan, SubscriptionStatus
-from tests.accounts.factories import UserFactory
+from billing.models import SubscriptionStatus
 from tests.billing.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
@@ -247,33 +243,3 @@ def test_page_and_banner_read_the_subscription_once(client):
         assert _banner(client.get("/pricing/").content.decode())
     reads = [q["sql"] for q in queries.captured_queries if 'FROM "billing_subscription"' in q["sql"]]
     assert len(reads) == 1  # the pricing page, has_access and the banner share one read
-
-
-# --- the account page's subscription card --------------------------------------------------------
-
-
-def _card(user: Any) -> str:
-    request = RequestFactory().get("/account/")
-    request.user = user
-    return Template("{% load billing %}{% subscription_card %}").render(Context({"request": request}))
-
-
-def test_subscription_card_shows_plan_status_and_renewal(subscriber):
-    subscription = subscriber.subscription
-    html = _card(subscriber)
-    assert "Monthly" in html
-    assert "Active" in html
-    assert f"Renews on</dt><dd>{subscription.current_period_end:%-d %B %Y}" in html
-
-
-def test_subscription_card_shows_ends_on_when_cancelling():
-    subscription = SubscriptionFactory(plan=SubscriptionPlan.ANNUAL, cancel_at_period_end=True)
-    html = _card(subscription.user)
-    assert "Annual" in html
-    assert f"Ends on</dt><dd>{subscription.current_period_end:%-d %B %Y}" in html
-    assert "Renews on" not in html
-
-
-def test_subscription_card_without_subscription_links_to_pricing():
-    html = _card(UserFactory())
-    assert "See plans" in html
