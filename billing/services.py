@@ -466,3 +466,22 @@ def stripe_event_reprocess(*, stripe_event: StripeEvent) -> StripeEvent:
         status=StripeEventStatus.RECEIVED, error=""
     )
     return stripe_event_process(stripe_event=stripe_event)
+
+
+def subscriptions_resync(*, include_ended: bool = False) -> tuple[int, list[str]]:
+    """Re-read subscriptions from Stripe and sync each row: repairs drift after missed webhooks
+    (Stripe stops retrying a delivery after three days). Ended ones are skipped unless asked.
+    Returns (how many were synced, the Stripe ids that failed). Safe to run at any time."""
+    rows = Subscription.objects.order_by("pk")
+    if not include_ended:
+        rows = rows.exclude(stripe_status__in=TERMINAL)
+    synced, failed = 0, []
+    for stripe_subscription_id in rows.values_list("stripe_subscription_id", flat=True).iterator():
+        try:
+            with transaction.atomic():
+                subscription_refresh(stripe_subscription_id=stripe_subscription_id)
+            synced += 1
+        except (EventIgnored, stripe_client.StripeUnavailable) as exc:
+            logger.warning("Resync of %s failed: %s", stripe_subscription_id, exc)
+            failed.append(stripe_subscription_id)
+    return synced, failed

@@ -146,3 +146,29 @@ def test_concurrent_deliveries_are_handled_once(fake_stripe):
     assert set(StripeEvent.objects.values_list("status", flat=True)) == {StripeEventStatus.PROCESSED}
     assert Subscription.objects.filter(user=user).count() == 1
     assert Event.objects.filter(event=EventName.SUBSCRIPTION_STARTED, user=user).count() == 1
+
+
+# --- resync after missed webhooks ------------------------------------------------------------------
+
+
+def test_stripe_resync_repairs_rows_after_missed_webhooks(fake_stripe, user):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    state = subscription_state("annual_cancelling", user_id=user.pk)
+    fake_stripe.put_subscription(state)
+    drifted = SubscriptionFactory(user=user, stripe_subscription_id=state["id"], stripe_customer_id=state["customer"])
+    ended = SubscriptionFactory(status=SubscriptionStatus.CANCELLED, stripe_status="canceled")
+    out = StringIO()
+    call_command("stripe_resync", stdout=out)
+    assert "Synced 1 subscription(s)" in out.getvalue()
+    drifted.refresh_from_db()
+    assert drifted.plan == SubscriptionPlan.ANNUAL
+    assert drifted.cancel_at_period_end is True
+    assert fake_stripe.requests_to("GET", f"/v1/subscriptions/{ended.stripe_subscription_id}") == []
+
+    # One Stripe no longer knows is reported, the others still synced.
+    SubscriptionFactory(stripe_subscription_id="sub_gone")
+    with pytest.raises(CommandError, match="sub_gone"):
+        call_command("stripe_resync", stdout=StringIO())
