@@ -129,3 +129,17 @@ class MrrSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: ${self.mrr}"
+
+
+class CompletionSnapshot(models.Model):
+    """The seed's "completion rate by module" for one module, as the hourly beat task last computed it.
+    Its cost grows with learners x lessons, so the dashboard reads it from here; only a database with no
+    snapshot yet is counted live. Title, order and published state are read from the module itself."""
+
+    module = models.OneToOneField("courses.Module", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    users_started = models.PositiveIntegerField()
+    users_completed = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.module_id}: {self.users_completed}/{self.users_started}"

@@ -15,7 +15,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from analytics.middleware import analytics_session_id
-from analytics.models import LEARNING_EVENTS, DailyActivity, Event, EventDailyCount, EventName, MrrSnapshot
+from analytics.models import (
+    LEARNING_EVENTS,
+    CompletionSnapshot,
+    DailyActivity,
+    Event,
+    EventDailyCount,
+    EventName,
+    MrrSnapshot,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -176,3 +184,26 @@ def mrr_snapshot_record(*, now: datetime | None = None) -> MrrSnapshot:
         day=now.astimezone(UTC).date(), defaults={"mrr": mrr(), "taken_at": now}
     )
     return snapshot
+
+
+def completion_snapshot_record(*, now: datetime | None = None) -> int:
+    """Count completion by module now (the seed's query) and replace the snapshot the dashboard reads.
+    Idempotent. Returns the number of modules in the snapshot."""
+    from analytics.selectors import module_completion_live
+
+    now = now or timezone.now()
+    rows = module_completion_live()
+    with transaction.atomic():
+        CompletionSnapshot.objects.all().delete()
+        CompletionSnapshot.objects.bulk_create(
+            [
+                CompletionSnapshot(
+                    module_id=row.module_id,
+                    users_started=row.users_started,
+                    users_completed=row.users_completed,
+                    taken_at=now,
+                )
+                for row in rows
+            ]
+        )
+    return len(rows)

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from analytics.models import DailyActivity, EventDailyCount, MrrSnapshot
+from analytics.models import CompletionSnapshot, DailyActivity, EventDailyCount, MrrSnapshot
 from analytics.services import mrr_snapshot_record, rollup_rebuild, rollup_refresh, rollup_refresh_due
 from analytics.tasks import analytics_rollup
 from billing.models import SubscriptionPlan
@@ -15,6 +15,7 @@ from tests.accounts.factories import UserFactory
 from tests.analytics import seed_sql
 from tests.analytics.factories import EventFactory, random_events
 from tests.billing.factories import SubscriptionFactory
+from tests.courses.factories import LessonFactory, ModuleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +104,17 @@ def test_the_mrr_snapshot_is_one_per_day_and_the_last_one_wins(frozen):
 def test_the_hourly_beat_task_rolls_up_and_snapshots(frozen):
     EventFactory(event="signup_completed", created_at=NOW - timedelta(days=3))
     SubscriptionFactory(plan=SubscriptionPlan.MONTHLY)
+    LessonFactory(module=ModuleFactory(order=1), order=1)
     result = analytics_rollup.delay().get()
-    assert result == {"rolled_up_days": 3, "first_day": "2026-03-12", "last_day": "2026-03-14", "mrr": "49.00"}
+    assert result == {
+        "rolled_up_days": 3,
+        "first_day": "2026-03-12",
+        "last_day": "2026-03-14",
+        "mrr": "49.00",
+        "completion_modules": 1,
+    }
     assert MrrSnapshot.objects.get().mrr == Decimal("49.00")
+    assert CompletionSnapshot.objects.get().users_started == 0
     entry = settings.CELERY_BEAT_SCHEDULE["analytics-rollup"]
     assert entry["task"] == analytics_rollup.name == "analytics.tasks.analytics_rollup"
     assert entry["task"] in app.tasks and entry["schedule"] == 3600.0

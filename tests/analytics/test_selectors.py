@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from analytics.models import DailyActivity, EventDailyCount, MrrSnapshot
-from analytics.selectors import dashboard, default_window, module_completion, window_for_days
-from analytics.services import rollup_refresh, rollup_refresh_due
+from analytics.selectors import dashboard, default_window, module_completion, module_completion_live, window_for_days
+from analytics.services import completion_snapshot_record, rollup_refresh, rollup_refresh_due
 from billing.models import SubscriptionPlan, SubscriptionStatus
 from tests.accounts.factories import UserFactory
 from tests.analytics import seed_sql
@@ -121,7 +121,7 @@ def test_mrr_equals_the_seed_sql_and_the_trend_uses_snapshots_and_today_live(fro
     assert data.mrr_trend == [(frozen.date() - timedelta(2), Decimal("100.00")), (frozen.date(), Decimal("213.50"))]
 
 
-def test_completion_by_module_equals_the_seed_sql():
+def test_completion_by_module_equals_the_seed_sql(frozen):
     first = ModuleFactory(order=1, title="First")
     second = ModuleFactory(order=2, title="Second", published=False)  # the seed's query counts it too
     ModuleFactory(order=3, title="No lessons")  # the seed's inner join leaves it out
@@ -135,11 +135,25 @@ def test_completion_by_module_equals_the_seed_sql():
     LessonProgressFactory(user=u3, lesson=a1, completed=False)
     LessonProgressFactory(user=u3, lesson=b1, completed=False)
 
-    rows = module_completion()
+    expected = [("First", 3, 2), ("Second", 1, 0)]
+    assert seed_sql.completion() == expected
 
-    assert [(m.title, m.users_started, m.users_completed) for m in rows] == seed_sql.completion()
-    assert [(m.title, m.users_started, m.users_completed) for m in rows] == [("First", 3, 2), ("Second", 1, 0)]
-    assert rows[0].rate == 2 / 3 and rows[1].published is False
+    live, as_of = module_completion()  # no snapshot yet: counted live
+    assert as_of is None
+    assert [(m.title, m.users_started, m.users_completed) for m in live] == expected
+    assert live[0].rate == 2 / 3 and live[1].published is False
+
+    assert completion_snapshot_record() == 2
+    LessonProgressFactory(user=UserFactory(), lesson=b1, completed=True)  # after the snapshot
+    snapshot, as_of = module_completion()
+    assert as_of == frozen
+    assert [(m.title, m.users_started, m.users_completed) for m in snapshot] == expected
+    assert [(m.title, m.users_started, m.users_completed) for m in module_completion_live()] == seed_sql.completion()
+    completion_snapshot_record()
+    assert [(m.users_started, m.users_completed) for m in module_completion()[0]] == [(3, 2), (2, 1)]
+    second.title = "Renamed"
+    second.save()
+    assert module_completion()[0][1].title == "Renamed"  # titles are read fresh
 
 
 def test_the_default_window_is_the_seeds_and_ends_with_today(frozen):
@@ -151,11 +165,19 @@ def test_the_default_window_is_the_seeds_and_ends_with_today(frozen):
 
 
 def test_the_dashboard_costs_the_same_queries_at_any_size(frozen, django_assert_num_queries):
+    # Before the first beat run: completion is counted live (one query more).
+    with django_assert_num_queries(9):
+        dashboard(window=default_window())
+    _dataset(frozen, count=3000)
+    for module in ModuleFactory.create_batch(3):
+        LessonFactory(module=module, order=1)
+    with django_assert_num_queries(9):
+        dashboard(window=default_window())
+    rollup_refresh_due()
+    completion_snapshot_record()
     with django_assert_num_queries(8):
         dashboard(window=default_window())
     _dataset(frozen, count=3000)
-    ModuleFactory.create_batch(3)
-    rollup_refresh_due()
     with django_assert_num_queries(8):
         dashboard(window=default_window())
     with django_assert_num_queries(8):

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from accounts.models import User
 from analytics.models import Event, MrrSnapshot
-from analytics.services import mrr_snapshot_record, rollup_rebuild
+from analytics.services import completion_snapshot_record, mrr_snapshot_record, rollup_rebuild
 from billing.models import Subscription
 from courses.models import Lesson
 from progress.models import LessonProgress
@@ -133,6 +133,7 @@ class Command(BaseCommand):
             step = clock.monotonic()
             result = rollup_rebuild()
             mrr_snapshot_record()
+            completion_snapshot_record()
             self.stdout.write(f"Rolled up {result.days} days in {clock.monotonic() - step:.1f} s.")
         elapsed = clock.monotonic() - started
         self.stdout.write(
