@@ -10,6 +10,8 @@ worker count queues `--rows` due rows (a mix of transactional and marketing temp
 
 - claim: each worker loops "claim a batch (SKIP LOCKED + lease) → mark it SENT in one UPDATE", i.e.
   the queue mechanics alone: what the database can hand out;
+- claim+commit per row: the drain's transaction shape with nothing inside it (lock the row, update it,
+  commit), the floor that one commit per row sets;
 - drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — claim, per-row
   lock, send-time guards, rendering both parts, sending through Django's locmem backend (no network),
   the row update and its EmailLog, one commit per row.
@@ -17,7 +19,9 @@ worker count queues `--rows` due rows (a mix of transactional and marketing temp
 Workers are separate processes (spawned, each with its own database connection), started together
 behind a barrier; the rate is rows / (last worker's end - first worker's start). After each case the
 run checks that every row was handled exactly once (drain: one SENT EmailLog per row, as many messages
-as rows). Results print as a table and go to bench/results/email_drain.json.
+as rows). CPU per row (the workers' own, and their PostgreSQL backends' read from /proc) is reported
+beside the rate: unlike rows/s it barely depends on what else the machine is doing. Results print as a
+table and go to bench/results/email_drain.json.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ DEFAULT_DATABASE = "bench_syllabus_emails"
 RESULTS = Path(__file__).parent / "results" / "email_drain.json"
 LEARNERS = 200
 # What a busy day's queue looks like: mostly transactional mail, some marketing with its guards.
+MODES = ("claim", "claim+commit per row", "drain")
 TEMPLATE_MIX = ["WELCOME", "MODULE_COMPLETE", "PAYMENT_FAILED", "ABANDONMENT_1", "START_JOURNEY", "INACTIVE_NUDGE"]
 
 
@@ -85,14 +90,17 @@ def _ensure_database(database: str) -> None:
 def _worker(database: str, mode: str, batch_size: int, barrier: Any, results: Any) -> None:
     _django(database)
     from django.core import mail
-    from django.db import connection
+    from django.db import connection, transaction
 
     from emails.drain import email_queue_claim, email_queue_drain
     from emails.models import EmailQueue, EmailStatus
 
     connection.ensure_connection()  # connect before the start line, not inside the measurement
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend_pid = cursor.fetchone()[0]
     barrier.wait()
-    started = time.time()
+    started, cpu_started, db_cpu_started = time.time(), time.process_time(), _cpu_seconds(backend_pid)
     handled = 0
     if mode == "claim":
         while True:
@@ -102,13 +110,44 @@ def _worker(database: str, mode: str, batch_size: int, barrier: Any, results: An
             handled += EmailQueue.objects.filter(pk__in=claim.ids, lock_token=claim.token).update(
                 status=EmailStatus.SENT, locked_until=None, lock_token=""
             )
+    elif mode == "claim+commit per row":
+        # The drain's transaction shape without guards, rendering or sending: lock, update, commit, per row.
+        while True:
+            claim = email_queue_claim(limit=batch_size)
+            if not claim.ids:
+                break
+            for queue_id in claim.ids:
+                with transaction.atomic():
+                    row = EmailQueue.objects.select_for_update().filter(pk=queue_id, lock_token=claim.token).first()
+                    if row is not None:
+                        row.status, row.locked_until, row.lock_token = EmailStatus.SENT, None, ""
+                        row.save(update_fields=["status", "locked_until", "lock_token"])
+                        handled += 1
     else:
         # One drain call stops at its time budget; a worker keeps calling until nothing is due.
         while outcome := email_queue_drain(batch_size=batch_size):
             handled += outcome.get(EmailStatus.SENT, 0) + outcome.get(EmailStatus.CANCELLED, 0)
-    ended = time.time()
-    results.put({"handled": handled, "messages": len(getattr(mail, "outbox", [])), "started": started, "ended": ended})
+    ended, cpu, db_cpu = time.time(), time.process_time() - cpu_started, _cpu_seconds(backend_pid) - db_cpu_started
+    results.put(
+        {
+            "handled": handled,
+            "messages": len(getattr(mail, "outbox", [])),
+            "started": started,
+            "ended": ended,
+            "worker_cpu": cpu,
+            "db_cpu": db_cpu,
+        }
+    )
     connection.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a local process, e.g. this worker's PostgreSQL backend; 0 if unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _seed(rows: int) -> None:
@@ -192,6 +231,9 @@ def _run_case(database: str, mode: str, workers: int, rows: int, batch_size: int
     return {
         "seconds": round(elapsed, 2),
         "rows_per_second": round(rows / elapsed, 1),
+        # Load-independent cost: CPU per row in the workers and in their PostgreSQL backends.
+        "worker_cpu_ms_per_row": round(1000 * sum(o["worker_cpu"] for o in outcomes) / rows, 2),
+        "postgres_cpu_ms_per_row": round(1000 * sum(o["db_cpu"] for o in outcomes) / rows, 2),
         "per_worker": [o["handled"] for o in outcomes],
         **_verify(mode, rows, outcomes),
     }
@@ -243,14 +285,16 @@ def main(argv: list[str] | None = None) -> int:
 
     cases: dict[str, Any] = {}
     for workers in args.workers:
-        for mode in ("claim", "drain"):
+        for mode in MODES:
             runs = [_run_case(args.database, mode, workers, args.rows, args.batch_size) for _ in range(args.repeat)]
             median = statistics.median(r["rows_per_second"] for r in runs)
             best = min(runs, key=lambda r: abs(r["rows_per_second"] - median))
             cases[f"{mode}, {workers} worker{'s' if workers > 1 else ''}"] = {**best, "runs": len(runs)}
             print(
-                f"{mode:>5} {workers} worker(s): {best['rows_per_second']:>8.1f} rows/s "
-                f"({args.rows} rows in {best['seconds']} s; per worker {best['per_worker']})",
+                f"{mode:>20} {workers} worker(s): {best['rows_per_second']:>8.1f} rows/s "
+                f"({args.rows} rows in {best['seconds']} s; per worker {best['per_worker']}; CPU/row "
+                f"{best['worker_cpu_ms_per_row']} ms worker + {best['postgres_cpu_ms_per_row']} ms PostgreSQL; "
+                f"load {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
     machine["load_average_at_end"] = os.getloadavg()
