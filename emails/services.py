@@ -188,12 +188,7 @@ def email_suppression_add(*, email: str, reason: str, detail: str = "") -> tuple
     return suppression, created
 
 
-def email_suppression_remove(*, email: str) -> int:
-    deleted, _ = EmailSuppression.objects.filter(email=email.strip().lower()).delete()
-    return deleted
-
-
-def email_unsubscribe(*, user_id: str, method: str) -> bool:
+def email_unsubscribe(*, user_id: str, source: str) -> bool:
     """Turn marketing mail off for this learner and record `email_unsubscribed`.
 
     Idempotent: returns True only when this call changed the preference (a second click, or a mail
@@ -203,9 +198,15 @@ def email_unsubscribe(*, user_id: str, method: str) -> bool:
     from analytics.models import EventName
     from analytics.services import event_track
 
+    # A conditional UPDATE (not accounts' read-then-save preference service): a mail client's one-click
+    # POST and the learner's own click can race, and only one of them may record the event.
     with transaction.atomic():
-        changed = get_user_model().objects.filter(pk=user_id, marketing_opt_out=False).update(marketing_opt_out=True)
+        changed = (
+            get_user_model()
+            .objects.filter(pk=user_id, marketing_opt_out=False)
+            .update(marketing_opt_out=True, updated_at=timezone.now())
+        )
         if changed:
             user = get_user_model().objects.get(pk=user_id)
-            event_track(name=EventName.EMAIL_UNSUBSCRIBED, user=user, properties={"method": method})
+            event_track(name=EventName.EMAIL_UNSUBSCRIBED, user=user, properties={"source": source})
     return bool(changed)

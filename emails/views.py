@@ -24,7 +24,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "emails/unsubscribe_invalid.html", status=400)
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-        email_unsubscribe(user_id=user.pk, method="one_click" if one_click else "page")
+        # `source` beside the account page's "account" (accounts.services.user_marketing_preference_set).
+        email_unsubscribe(user_id=user.pk, source="email_one_click" if one_click else "email_link")
         return render(request, "emails/unsubscribe_done.html", {"email": user.email})
     return render(
         request,

@@ -50,7 +50,7 @@ def test_rfc8058_one_click_post_unsubscribes_without_cookie_or_csrf_token(cookie
     assert b"unsubscribed" in response.content
     user.refresh_from_db()
     assert user.marketing_opt_out is True
-    assert unsubscribed_events(user) == [{"method": "one_click"}]
+    assert unsubscribed_events(user) == [{"source": "email_one_click"}]
     assert not response.cookies  # nothing set on the way either
 
 
@@ -60,14 +60,14 @@ def test_posting_twice_records_one_event(cookieless):
     cookieless.post(url(token), data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
     response = cookieless.post(url(token))  # the learner also clicks the page's button
     assert response.status_code == 200
-    assert unsubscribed_events(user) == [{"method": "one_click"}]
+    assert unsubscribed_events(user) == [{"source": "email_one_click"}]
 
 
 def test_the_page_button_unsubscribes_and_shows_already_unsubscribed_after(cookieless):
     user = UserFactory()
     token = unsubscribe_token_for(user.pk)
     assert cookieless.post(url(token)).status_code == 200
-    assert unsubscribed_events(user) == [{"method": "page"}]
+    assert unsubscribed_events(user) == [{"source": "email_link"}]
     assert b"already unsubscribed" in cookieless.get(url(token)).content
 
 
