@@ -83,3 +83,44 @@ def test_cancel_pending_only_touches_that_users_pending_rows_of_those_templates(
         "sent": EmailStatus.SENT,
     }
     assert email_cancel_pending(user=user, templates=[EmailTemplate.ABANDONMENT_1]) == 0
+
+
+def test_a_row_due_now_is_dispatched_when_the_transaction_commits(django_capture_on_commit_callbacks, mailoutbox):
+    user = UserFactory()
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        email_queue(user=user, template=EmailTemplate.WELCOME, idempotency_key="w")
+        email_queue(
+            user=user,
+            template=EmailTemplate.START_JOURNEY,
+            scheduled_for=timezone.now() + timedelta(hours=24),
+            idempotency_key="s",
+        )
+        email_queue(user=user, template=EmailTemplate.WELCOME, idempotency_key="w")  # duplicate: no second task
+    assert len(callbacks) == 1
+    assert mailoutbox == []  # nothing is sent before the commit
+    callbacks[0]()
+    assert [m.extra_headers["X-Syllabus-Template"] for m in mailoutbox] == ["WELCOME"]
+
+
+def test_a_broker_outage_at_commit_does_not_fail_the_cause(monkeypatch, django_capture_on_commit_callbacks):
+    from emails import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(tasks.email_send, "delay", broker_down)
+    user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        item = email_queue(user=user, template=EmailTemplate.WELCOME, idempotency_key="w")
+    # The signup still succeeded; the row waits for the beat drain.
+    assert EmailQueue.objects.get(pk=item.pk).status == EmailStatus.PENDING
+
+
+def test_the_beat_schedule_names_the_registered_drain_task():
+    from django.conf import settings
+
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["email-queue-drain"]
+    assert entry["schedule"] == 60.0
+    assert entry["task"] in app.tasks and "emails.tasks.email_send" in app.tasks
