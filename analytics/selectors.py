@@ -145,6 +145,15 @@ class Dashboard:
     completion_as_of: datetime | None  # when the completion snapshot was taken (None: counted live)
     days: list[Day]
     rolled_through: date | None  # last day served from rollups (None: everything was counted live)
+    rollups_end: date | None  # last day the rollups hold at all (None: never rolled up)
+    today: date
+
+    @property
+    def rollups_behind_days(self) -> int:
+        """Whole days before yesterday that are not rolled up (the hourly beat task keeps this at 0)."""
+        if self.rollups_end is None:
+            return 0
+        return max((self.today - timedelta(1) - self.rollups_end).days - 1, 0)
 
     @property
     def overall_conversion(self) -> float | None:
@@ -170,6 +179,7 @@ class _Split:
 
     rolled_first: date | None
     rolled_last: date | None
+    span_last: date | None  # the last day the rollups hold, whatever the window
     live: tuple[tuple[datetime, datetime], tuple[datetime, datetime]]  # the head and tail counted from Event
 
     def live_q(self) -> Q:
@@ -180,7 +190,7 @@ class _Split:
 
 def _split(window: Window, *, now: datetime) -> _Split:
     span = DailyActivity.objects.aggregate(first=Min("day"), last=Max("day"))
-    everything_live = _Split(None, None, ((window.start, window.end), (window.end, window.end)))
+    everything_live = _Split(None, None, span["last"], ((window.start, window.end), (window.end, window.end)))
     if span["first"] is None:
         return everything_live
     lo = max(_ceil_midnight(window.start), _midnight(span["first"]))
@@ -188,7 +198,7 @@ def _split(window: Window, *, now: datetime) -> _Split:
     hi = min(_floor_midnight(window.end), _midnight(span["last"]) + timedelta(1), _floor_midnight(now))
     if lo >= hi:
         return everything_live
-    return _Split(lo.date(), (hi - timedelta(1)).date(), ((window.start, lo), (hi, window.end)))
+    return _Split(lo.date(), (hi - timedelta(1)).date(), span["last"], ((window.start, lo), (hi, window.end)))
 
 
 def module_completion_live() -> list[ModuleCompletion]:
@@ -298,4 +308,6 @@ def dashboard(*, window: Window, now: datetime | None = None) -> Dashboard:
             for d in window.days
         ],
         rolled_through=split.rolled_last,
+        rollups_end=split.span_last,
+        today=today,
     )

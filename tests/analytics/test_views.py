@@ -1,7 +1,7 @@
 import csv
 import io
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics.models import CompletionSnapshot
-from analytics.services import completion_snapshot_record, rollup_refresh_due
+from analytics.services import completion_snapshot_record, rollup_refresh, rollup_refresh_due
 from tests.accounts.factories import UserFactory
 from tests.analytics.factories import EventFactory, random_events
 from tests.billing.factories import SubscriptionFactory
@@ -177,3 +177,14 @@ def test_the_dashboard_query_count_does_not_grow_with_the_data(staff_client, fro
     large_rolled = count()
     # Only whether the hourly snapshot exists yet matters (completion counted live: one query more), never size.
     assert small_live == large_live == small_rolled + 1 == large_rolled + 1
+
+
+def test_the_dashboard_warns_when_the_rollups_are_behind(staff_client, frozen):
+    EventFactory(event="signup_completed", created_at=frozen - timedelta(days=20))
+    rollup_refresh(first_day=date(2026, 2, 1), last_day=date(2026, 3, 12))  # the beat stopped on the 13th
+    html = staff_client.get(URL).content.decode()
+    assert "The daily rollups end on Mar 12, 2026, 1 day(s) behind" in html
+    rollup_refresh_due()
+    response = staff_client.get(URL)
+    assert "The daily rollups end on" not in response.content.decode()
+    assert response.context["data"].funnel[0].count == 1
