@@ -7,4 +7,4 @@ class EmailsConfig(AppConfig):
     verbose_name = "Emails"
 
     def ready(self) -> None:
-        from emails import receivers  # noqa: F401 — connects anymail's tracking signal
+        from emails import checks, receivers  # noqa: F401 — registers the system checks, connects anymail's signal

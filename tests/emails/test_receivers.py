@@ -100,3 +100,18 @@ def test_a_webhook_without_the_secret_is_refused_and_changes_nothing(client, aut
     assert response.status_code == 400
     assert not EmailSuppression.objects.exists()
     assert not EmailQueue.objects.exists()
+
+
+def test_an_esp_without_credentials_fails_the_system_check(settings):
+    from emails.checks import anymail_configured
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {}
+    assert [m.id for m in anymail_configured()] == ["emails.E001", "emails.W001"]
+
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "server-token", "WEBHOOK_SECRET": "a:b"}
+    assert anymail_configured() == []
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.ANYMAIL = {}
+    assert anymail_configured() == []
