@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -28,7 +29,8 @@ from tests.accounts.factories import UserFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-BROKER = os.environ.get("EMAILS_WORKER_REDIS_URL", "redis://127.0.0.1:6379/5")
+# The suite's Redis server, database 5 (this test's own: it is flushed), unless told otherwise.
+BROKER = os.environ.get("EMAILS_WORKER_REDIS_URL") or urlunsplit(urlsplit(settings.REDIS_URL)._replace(path="/5"))
 DEADLINE_SECONDS = 60
 
 
