@@ -173,7 +173,9 @@ if GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET:
         "AUTH_PARAMS": {"access_type": "online"},
         "EMAIL_AUTHENTICATION": True,
     }
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are recorded at login (the account page lists them, "sign out other devices" works).
+# Per-request "last seen" tracking costs a read and a write on every signed-in request, so it is opt-in.
+USERSESSIONS_TRACK_ACTIVITY = env_bool("USERSESSIONS_TRACK_ACTIVITY", False)
 
 # --- i18n / time -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
