@@ -117,17 +117,24 @@ def user_profile_update(*, user: User, name: str | None, image: str | None) -> U
     return user
 
 
-def user_marketing_preference_set(*, user: User, opt_out: bool) -> User:
-    """Opt out of (or back into) marketing emails. The drain checks the flag at send time, so pending
-    marketing rows need no change. Opting out here counts as `email_unsubscribed` like the email link."""
-    if user.marketing_opt_out == opt_out:
-        return user
+def user_marketing_preference_set(*, user: User, opt_out: bool, source: str = "account") -> bool:
+    """Opt out of (or back into) marketing emails; True when this call changed the preference.
+
+    The drain checks the flag at send time, so pending marketing rows need no change. Opting out counts
+    as `email_unsubscribed` (with `source`: the account page, or the email's link / one-click POST).
+    A conditional UPDATE, not read-then-save: a mail client's one-click POST and the learner's own click
+    can race, and only one of them may record the event.
+    """
     with transaction.atomic():
+        changed = (
+            User.objects.filter(pk=user.pk)
+            .exclude(marketing_opt_out=opt_out)
+            .update(marketing_opt_out=opt_out, updated_at=timezone.now())
+        )
         user.marketing_opt_out = opt_out
-        user.save(update_fields=["marketing_opt_out", "updated_at"])
-        if opt_out:
-            event_track(name=EventName.EMAIL_UNSUBSCRIBED, user=user, properties={"source": "account"})
-    return user
+        if changed and opt_out:
+            event_track(name=EventName.EMAIL_UNSUBSCRIBED, user=user, properties={"source": source})
+    return bool(changed)
 
 
 def user_delete(*, user: User) -> None:

@@ -311,3 +311,8 @@ def dashboard(*, window: Window, now: datetime | None = None) -> Dashboard:
         rollups_end=split.span_last,
         today=today,
     )
+
+
+def user_has_event(*, user_id: str, name: str) -> bool:
+    """Has this user ever recorded `name`? (Served by the (event, created_at) and user indexes.)"""
+    return Event.objects.filter(user_id=user_id, event=name).exists()

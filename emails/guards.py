@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 
 def _video_1_started(user: User) -> bool:
-    # The event log is analytics' table; this is the one read the emails app makes of it.
-    from analytics.models import Event, EventName
+    from analytics.models import EventName
+    from analytics.selectors import user_has_event
 
-    return Event.objects.filter(user_id=user.pk, event=EventName.VIDEO_1_STARTED).exists()
+    return user_has_event(user_id=user.pk, name=EventName.VIDEO_1_STARTED)
 
 
 def _parse(value: Any) -> datetime | None:

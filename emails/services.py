@@ -189,24 +189,12 @@ def email_suppression_add(*, email: str, reason: str, detail: str = "") -> tuple
 
 
 def email_unsubscribe(*, user_id: str, source: str) -> bool:
-    """Turn marketing mail off for this learner and record `email_unsubscribed`.
+    """Turn marketing mail off for this learner and record `email_unsubscribed` (through accounts'
+    preference service). Idempotent: True only when this call changed the preference. Transactional
+    mail (receipts, payment problems, renewal notices) is unaffected."""
+    from accounts.services import user_marketing_preference_set
 
-    Idempotent: returns True only when this call changed the preference (a second click, or a mail
-    client's one-click POST followed by the learner's own, records nothing more). Transactional mail
-    (receipts, payment problems, renewal notices) is unaffected.
-    """
-    from analytics.models import EventName
-    from analytics.services import event_track
-
-    # A conditional UPDATE (not accounts' read-then-save preference service): a mail client's one-click
-    # POST and the learner's own click can race, and only one of them may record the event.
-    with transaction.atomic():
-        changed = (
-            get_user_model()
-            .objects.filter(pk=user_id, marketing_opt_out=False)
-            .update(marketing_opt_out=True, updated_at=timezone.now())
-        )
-        if changed:
-            user = get_user_model().objects.get(pk=user_id)
-            event_track(name=EventName.EMAIL_UNSUBSCRIBED, user=user, properties={"source": source})
-    return bool(changed)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return False
+    return user_marketing_preference_set(user=user, opt_out=True, source=source)
