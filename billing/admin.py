@@ -95,6 +95,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
             except StripeUnavailable as exc:
                 self.message_user(request, f"{subscription.user}: Stripe failed — {exc}. Try again.", messages.ERROR)
             else:
+                # The subscription's History page is the audit trail of who refunded what, and when.
+                self.log_change(
+                    request, subscription, f"Refunded ${refund.amount / 100:.2f} ({refund.id}) and cancelled."
+                )
                 self.message_user(
                     request,
                     f"{subscription.user}: refunded ${refund.amount / 100:.2f} ({refund.id}) and cancelled.",

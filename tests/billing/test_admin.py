@@ -97,6 +97,10 @@ def test_confirmed_refund_refunds_the_latest_payment_and_cancels(client, admin_u
     assert refund_event.properties["source"] == "admin"
     assert Event.objects.filter(event=EventName.SUBSCRIPTION_CANCELLED, user=refundable.user).count() == 1
 
+    # The subscription's History shows who refunded it.
+    history = client.get(f"/admin/billing/subscription/{refundable.pk}/history/").content.decode()
+    assert "Refunded $399.00" in history and admin_user.email in history
+
     # Stripe then reports the same refund: it is not recorded twice.
     assert post_event(client, load("charge.refunded")).status_code == 200
     assert Event.objects.filter(event=EventName.REFUND_ISSUED).count() == 1
