@@ -102,10 +102,25 @@ def course(db: None) -> dict[str, Any]:
     return {"modules": modules, "lessons": lessons, "free_lesson": lessons[0]}
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Before the test database is dropped, end the connections the live server's request threads still
+    hold (a request the browser abandoned on close), so teardown never finds the database in use."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
 def browser_page(live_server: Any) -> Iterator[Any]:
     """A Playwright page in Debian's Chromium, pointed at the live server (tests marked `browser`)."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
+
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium).")
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes are still sync.
