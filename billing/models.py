@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from config.ids import new_id
+from config.provider_events import ProviderEvent, ProviderEventStatus
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -70,25 +71,14 @@ class Subscription(models.Model):
         return self.status in ACCESS_STATUSES
 
 
-class StripeEventStatus(models.TextChoices):
-    RECEIVED = "RECEIVED", "Received"
-    PROCESSED = "PROCESSED", "Processed"
-    IGNORED = "IGNORED", "Ignored"
-    FAILED = "FAILED", "Failed"
+StripeEventStatus = ProviderEventStatus
 
 
-class StripeEvent(models.Model):
+class StripeEvent(ProviderEvent):
     """Every Stripe webhook event, stored once by its id (peer seed 002's webhook_events)."""
 
-    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     stripe_event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
     stripe_created = models.DateTimeField(help_text="The event's `created` time at Stripe.")
-    payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=StripeEventStatus.choices, default=StripeEventStatus.RECEIVED)
-    error = models.TextField(blank=True, default="")
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-stripe_created"]

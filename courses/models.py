@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Deferrable
 
 from config.ids import new_id
+from config.provider_events import ProviderEvent, ProviderEventStatus
 
 
 class Module(models.Model):
@@ -108,25 +109,14 @@ class Asset(models.Model):
         return self.title
 
 
-class MuxEventStatus(models.TextChoices):
-    RECEIVED = "RECEIVED", "Received"
-    PROCESSED = "PROCESSED", "Processed"
-    IGNORED = "IGNORED", "Ignored"
-    FAILED = "FAILED", "Failed"
+MuxEventStatus = ProviderEventStatus
 
 
-class MuxEvent(models.Model):
+class MuxEvent(ProviderEvent):
     """Every Mux webhook event, stored once by its id (idempotency and an operator's record)."""
 
-    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     mux_event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
     object_id = models.CharField(max_length=255, blank=True, default="")
-    payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=MuxEventStatus.choices, default=MuxEventStatus.RECEIVED)
-    error = models.TextField(blank=True, default="")
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -100,6 +101,64 @@ def course(db: None) -> dict[str, Any]:
                 LessonFactory(module=module, order=order, published=True, is_free=module.order == 1 and order == 1)
             )
     return {"modules": modules, "lessons": lessons, "free_lesson": lessons[0]}
+
+
+@dataclass
+class S3Server:
+    endpoint: str
+    bucket: str
+    client: Any
+
+
+@pytest.fixture
+def s3(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1 (a real S3 API on loopback), an empty private bucket, and the
+    default storage pointed at it the way production settings do when AWS_STORAGE_BUCKET_NAME is set."""
+    import socket
+    import urllib.request
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    # moto keeps its backends in process memory across server instances: start each test from empty.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    bucket = "syllabus-lesson-files"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "querystring_auth": True,
+                "querystring_expire": settings.AWS_QUERYSTRING_EXPIRE,
+                "default_acl": None,
+                "file_overwrite": False,
+            },
+        },
+    }
+    try:
+        yield S3Server(endpoint=endpoint, bucket=bucket, client=client)
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import boto3
 import pytest
 import requests
 from django.core.files.base import ContentFile
@@ -110,53 +106,6 @@ def test_download_answers_only_get(client, paid_asset, subscriber):
 # --- S3: moto's S3 server, presigned URLs ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def s3(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """A real S3 API on localhost (moto's server), a private bucket, and STORAGES pointing at it."""
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    bucket = "syllabus-lesson-files"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
-    settings.AWS_STORAGE_BUCKET_NAME = bucket
-    settings.AWS_S3_ENDPOINT_URL = endpoint
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket,
-                "endpoint_url": endpoint,
-                "region_name": "us-east-1",
-                "querystring_auth": True,
-                "querystring_expire": settings.AWS_QUERYSTRING_EXPIRE,
-                "default_acl": None,
-                "file_overwrite": False,
-            },
-        },
-    }
-    try:
-        yield {"endpoint": endpoint, "bucket": bucket}
-    finally:
-        server.stop()
-
-
 def test_s3_download_redirects_to_a_presigned_url_valid_at_most_five_minutes(client, course, subscriber, s3):
     asset = AssetFactory(
         lesson=course["lessons"][1],
@@ -165,18 +114,16 @@ def test_s3_download_redirects_to_a_presigned_url_valid_at_most_five_minutes(cli
         mime_type="text/markdown",
     )
     # The file really is in the bucket, under its storage key, and the bucket is not public.
-    stored = boto3.client("s3", endpoint_url=s3["endpoint"], region_name="us-east-1").get_object(
-        Bucket=s3["bucket"], Key=asset.file.name
-    )
+    stored = s3.client.get_object(Bucket=s3.bucket, Key=asset.file.name)
     assert stored["Body"].read() == BODY
-    assert requests.get(f"{s3['endpoint']}/{s3['bucket']}/{asset.file.name}", timeout=10).status_code == 403
+    assert requests.get(f"{s3.endpoint}/{s3.bucket}/{asset.file.name}", timeout=10).status_code == 403
 
     client.force_login(subscriber)
     response = client.get(url_for(asset))
     assert response.status_code == 302
     location = response["Location"]
     parsed = urlparse(location)
-    assert f"{parsed.scheme}://{parsed.netloc}" == s3["endpoint"]
+    assert f"{parsed.scheme}://{parsed.netloc}" == s3.endpoint
     query = parse_qs(parsed.query)
     assert 0 < int(query["X-Amz-Expires"][0]) <= 300
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
