@@ -53,11 +53,10 @@ def tiptap_body(title: str, module_title: str) -> dict[str, Any]:
     return {
         "type": "doc",
         "content": [
-            {"type": "heading", "attrs": {"level": 2}, "content": [text(title)]},
             {
                 "type": "paragraph",
                 "content": [
-                    text("This lesson is part of "),
+                    text(f"“{title}” is part of "),
                     text(module_title, [{"type": "bold"}]),
                     text(". Watch the video, then work through the notes below at your own pace."),
                 ],
