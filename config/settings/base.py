@@ -246,6 +246,9 @@ else:
     EMAIL_USE_SSL = _email.scheme == "smtps"
     EMAIL_TIMEOUT = 15
 
+# The ESP whose tracking webhook (bounces, complaints) is mounted at /anymail/<esp>/tracking/.
+EMAIL_ESP = EMAIL_URL.removeprefix("anymail://") if EMAIL_URL.startswith("anymail://") else ""
+
 # django-anymail: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (the ESP's credentials,
 # and WEBHOOK_SECRET "user:password", without which the bounce/complaint webhooks stay unmounted).
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}

@@ -28,7 +28,8 @@ DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-ANYMAIL = {"WEBHOOK_SECRET": "anymail-test:webhook-secret"}  # mounts /anymail/… (tests/emails)
+ANYMAIL = {"WEBHOOK_SECRET": "anymail-test:webhook-secret"}  # mounts /anymail/postmark/tracking/ (tests/emails)
+EMAIL_ESP = "postmark"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
