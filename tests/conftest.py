@@ -52,12 +52,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_cache_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
     """Each test starts with an empty cache (rate limits!) and its own media folder."""
-    from django.core.cache import cache
-
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
+    _cache_clear()
     yield
-    cache.clear()
+    _cache_clear()
+
+
+def _cache_clear() -> None:
+    """Delete this run's cache keys only. Django's `cache.clear()` is FLUSHDB: it would also wipe a
+    developer's own data, the Celery broker's queues, and a parallel run's rate-limit counters."""
+    import redis
+
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)
