@@ -10,11 +10,13 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Model
 from django.forms import ModelForm
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 
 from courses.models import Asset, Lesson, Module
 
@@ -283,6 +285,28 @@ def _mime_type(upload: UploadedFile) -> str:
     return guessed or "application/octet-stream"
 
 
+class _DownloadLink:
+    """The "Currently:" value of an asset's file widget: its name, linked to the download view."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssetFileInput(AdminFileWidget):
+    """Links the current file through the access-checked download view: /media/ is not served."""
+
+    download_url = ""
+
+    def format_value(self, value: Any) -> Any:
+        value = super().format_value(value)
+        if value and self.download_url:
+            return _DownloadLink(str(value), self.download_url)
+        return value
+
+
 class AssetInlineForm(forms.ModelForm):
     """A lesson file. Name, size and MIME type are taken from the upload, never typed in."""
 
@@ -291,6 +315,13 @@ class AssetInlineForm(forms.ModelForm):
     class Meta:
         model = Asset
         fields = ("order", "title", "file")
+        widgets = {"file": AssetFileInput}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        widget = self.fields["file"].widget
+        if self.instance.pk and isinstance(widget, AssetFileInput):  # widgets are copied per form: safe to set
+            widget.download_url = reverse("courses:asset_download", args=[self.instance.pk])
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data.get("file")

@@ -620,3 +620,18 @@ def test_asset_admin_add_page_uploads_with_metadata(admin_client: Any) -> None:
     assert (asset.lesson_id, asset.file_name, asset.file_size) == (lesson.pk, "slides.key", 300)
     assert asset.mime_type  # guessed from the name, or the generic type when unknown
     assert log_messages(asset) == ["Added."]
+
+
+def test_an_assets_current_file_links_to_the_download_view_not_media(admin_client: Any) -> None:
+    # /media/ is not served (files go through the access-checked view), so a raw storage URL would be a dead link.
+    from tests.courses.factories import AssetFactory
+
+    asset = AssetFactory(title="Worksheet")
+    download = f"/assets/{asset.pk}/download/"
+    for page in (change_url(asset.lesson), f"/admin/courses/asset/{asset.pk}/change/"):
+        html = admin_client.get(page).content.decode()
+        assert f'href="{download}"' in html, page
+        assert 'href="/media/' not in html, page
+    response = admin_client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"# Worksheet\n"
