@@ -49,6 +49,10 @@
         .catch(function () { showErrors(["The preview could not be rendered: the server did not answer."]); });
     }
 
+    // After a refused save the textarea holds the submitted (invalid) text while the preview still shows
+    // the saved body; render once so the preview and its errors match what is in the box.
+    if (textarea.closest(".errors")) { render(); }
+
     textarea.addEventListener("input", function () {
       window.clearTimeout(timer);
       timer = window.setTimeout(render, DELAY_MS);
