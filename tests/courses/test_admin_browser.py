@@ -162,3 +162,17 @@ def test_body_preview_follows_the_json(browser_page: Any, live_server: Any, admi
     browser_page.fill("textarea.tiptap-json", '{"type": "doc", "content": [{"type": "marquee"}]}')
     errors = browser_page.wait_for_selector("[data-role=errors]:not([hidden])")
     assert "unknown node type 'marquee'" in errors.inner_text()
+
+
+def test_after_a_refused_save_the_preview_shows_the_submitted_bodys_errors(
+    browser_page: Any, live_server: Any, admin_user: Any
+) -> None:
+    lesson = LessonFactory()
+    sign_in(browser_page, live_server, admin_user)
+    browser_page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    browser_page.fill("textarea.tiptap-json", '{"type": "doc", "content": [{"type": "marquee"}]}')
+    browser_page.click("input[name=_continue]")
+    browser_page.wait_for_selector(".errornote:has-text('Please correct')")
+    # No typing after the reload: the page itself asks for the preview of the refused body.
+    errors = browser_page.wait_for_selector("[data-role=errors]:not([hidden])")
+    assert "unknown node type 'marquee'" in errors.inner_text()
