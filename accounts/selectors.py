@@ -4,6 +4,7 @@ through their own selectors; a fixed number of queries whatever the amount of da
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from allauth.account.models import EmailAddress
@@ -35,6 +36,24 @@ class AccountOverview:
     social_accounts: list[ConnectedAccount]
     session_count: int
     has_password: bool
+    subscription_ended_on: datetime | None = None
+
+
+def subscription_ended_on(subscription: Subscription | None, *, now: datetime | None = None) -> datetime | None:
+    """When a cancelled subscription's access ended, or None while it has not ended.
+
+    Not simply `cancelled_at`: Stripe sets `canceled_at` to when the cancellation was *requested*, so a
+    subscription cancelled "at period end" ended at its `current_period_end` (Stripe keeps
+    `cancel_at_period_end` true on it), weeks after `cancelled_at`. An immediate cancellation ended at
+    `cancelled_at`, before the period it cut short would have ended."""
+    from billing.models import SubscriptionStatus
+
+    if subscription is None or subscription.status != SubscriptionStatus.CANCELLED:
+        return None
+    now = now or timezone.now()
+    if subscription.cancel_at_period_end and subscription.current_period_end <= now:
+        return subscription.current_period_end
+    return subscription.cancelled_at
 
 
 def _provider_name(provider_id: str) -> str:
@@ -45,8 +64,10 @@ def _provider_name(provider_id: str) -> str:
 
 def account_overview(*, user: User) -> AccountOverview:
     """What /account/ shows besides the profile. Four queries."""
+    subscription = subscription_for(user)
     return AccountOverview(
-        subscription=subscription_for(user),
+        subscription=subscription,
+        subscription_ended_on=subscription_ended_on(subscription),
         email_addresses=list(EmailAddress.objects.filter(user=user).order_by("-primary", "email")),
         social_accounts=[
             ConnectedAccount(provider=provider, provider_name=_provider_name(provider), uid=uid)

@@ -2,6 +2,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.db import connection
@@ -57,6 +58,36 @@ def test_a_subscription_set_to_cancel_says_when_it_ends(client):
     client.force_login(subscription.user)
     body = client.get("/account/").content.decode()
     assert "Ends on 24 December 2026" in body and "Renews" not in body
+
+
+def test_a_subscription_that_ran_to_its_period_end_says_it_ended_then_not_when_cancel_was_clicked(client):
+    # Stripe's canceled_at is the moment the learner asked to cancel; access ran on to the period end.
+    requested = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    subscription = SubscriptionFactory(
+        status=SubscriptionStatus.CANCELLED,
+        current_period_end=PERIOD_END,
+        cancel_at_period_end=True,
+        cancelled_at=requested,
+        user__onboarding_complete=True,
+    )
+    with time_machine.travel(datetime(2027, 1, 5, tzinfo=UTC)):
+        client.force_login(subscription.user)
+        body = client.get("/account/").content.decode()
+    assert "Ended</dt><dd>24 December 2026" in body and "2 December 2026" not in body
+
+
+def test_a_subscription_cancelled_at_once_says_it_ended_when_it_was_cancelled(client):
+    cancelled = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    subscription = SubscriptionFactory(
+        status=SubscriptionStatus.CANCELLED,
+        current_period_end=PERIOD_END,
+        cancelled_at=cancelled,
+        user__onboarding_complete=True,
+    )
+    with time_machine.travel(datetime(2026, 12, 3, tzinfo=UTC)):
+        client.force_login(subscription.user)
+        body = client.get("/account/").content.decode()
+    assert "Ended</dt><dd>2 December 2026" in body and "24 December 2026" not in body
 
 
 def test_a_past_due_subscription_shows_its_status(client):
