@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -101,7 +102,12 @@ def portal(request: HttpRequest) -> HttpResponse:
         return _redirect_303(reverse("billing:pricing"))
     except StripeUnavailable:
         messages.error(request, "We couldn't open the billing portal just now. Please try again in a minute.")
-        return _redirect_303(request.META.get("HTTP_REFERER") or "/account/")
+        # Back to the page the button was on, but only if it is one of ours (never an open redirect).
+        back = request.META.get("HTTP_REFERER", "")
+        safe = url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        return _redirect_303(back if safe else "/account/")
     return _redirect_303(url)
 
 

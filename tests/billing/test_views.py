@@ -169,6 +169,14 @@ def test_portal_when_stripe_is_down_is_not_a_500(client, fake_stripe, subscriber
     assert response["Location"] == "http://testserver/account/"
 
 
+def test_portal_failure_never_redirects_to_another_site(client, fake_stripe, subscriber):
+    fake_stripe.fail_next("POST", "/v1/billing_portal/sessions", status=503)
+    client.force_login(subscriber)
+    response = client.post("/billing/portal/", HTTP_REFERER="https://evil.example/phish")
+    assert response.status_code == 303
+    assert response["Location"] == "/account/"
+
+
 # --- /billing/success/ and its status poll ------------------------------------------------------------
 
 
