@@ -202,3 +202,92 @@ def test_database_has_the_seed_indexes() -> None:
         names = {row[0] for row in cursor.fetchall()}
     for name in ["event_event_created_at", "emailqueue_status_scheduled", "lesson_module", "module_order"]:
         assert name in names
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        ("accounts.User", "email"),
+        ("billing.Subscription", "user"),
+        ("billing.Subscription", "stripe_customer_id"),
+        ("billing.Subscription", "stripe_subscription_id"),
+    ],
+)
+def test_seed_unique_fields_are_unique_not_merely_indexed(model: str, field: str) -> None:
+    assert apps.get_model(model)._meta.get_field(field).unique
+
+
+def test_lesson_progress_is_unique_per_user_and_lesson() -> None:
+    constraints = apps.get_model("progress.LessonProgress")._meta.constraints
+    assert any(isinstance(c, models.UniqueConstraint) and tuple(c.fields) == ("user", "lesson") for c in constraints)
+
+
+# `@default(now())` → set on insert; `@updatedAt` → set on every save.
+CREATED = [
+    ("accounts.User", "created_at"),
+    ("billing.Subscription", "created_at"),
+    ("courses.Module", "created_at"),
+    ("courses.Lesson", "created_at"),
+    ("courses.Asset", "created_at"),
+    ("progress.LessonProgress", "created_at"),
+    ("emails.EmailQueue", "created_at"),
+    ("emails.EmailLog", "sent_at"),
+    ("analytics.Event", "created_at"),
+]
+UPDATED = [
+    ("accounts.User", "updated_at"),
+    ("billing.Subscription", "updated_at"),
+    ("courses.Module", "updated_at"),
+    ("courses.Lesson", "updated_at"),
+    ("progress.LessonProgress", "updated_at"),
+]
+
+
+@pytest.mark.parametrize(("model", "field"), CREATED)
+def test_created_timestamps_default_to_now(model: str, field: str) -> None:
+    from django.utils import timezone
+
+    f = apps.get_model(model)._meta.get_field(field)
+    assert not f.null
+    assert getattr(f, "auto_now_add", False) or f.default is timezone.now
+
+
+@pytest.mark.parametrize(("model", "field"), UPDATED)
+def test_updated_timestamps_change_on_every_save(model: str, field: str) -> None:
+    f = apps.get_model(model)._meta.get_field(field)
+    assert getattr(f, "auto_now", False) and not f.null
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "enum"),
+    [
+        ("accounts.User", "role", "accounts.models.UserRole"),
+        ("accounts.User", "user_type", "accounts.models.UserType"),
+        ("accounts.User", "experience_level", "accounts.models.ExperienceLevel"),
+        ("billing.Subscription", "status", "billing.models.SubscriptionStatus"),
+        ("billing.Subscription", "plan", "billing.models.SubscriptionPlan"),
+        ("emails.EmailQueue", "template", "emails.models.EmailTemplate"),
+        ("emails.EmailQueue", "status", "emails.models.EmailStatus"),
+        ("emails.EmailLog", "template", "emails.models.EmailTemplate"),
+        ("emails.EmailLog", "status", "emails.models.EmailStatus"),
+    ],
+)
+def test_enum_fields_take_exactly_the_seed_values(model: str, field: str, enum: str) -> None:
+    f = apps.get_model(model)._meta.get_field(field)
+    assert [value for value, _ in f.choices or []] == SEED_ENUMS[enum]
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "kind"),
+    [
+        ("accounts.User", "build_goal", models.TextField),  # @db.Text
+        ("courses.Module", "description", models.TextField),  # @db.Text
+        ("courses.Lesson", "content", models.JSONField),  # Json? (TipTap)
+        ("courses.Lesson", "video_duration", models.IntegerField),
+        ("courses.Asset", "file_size", models.IntegerField),
+        ("emails.EmailQueue", "data", models.JSONField),
+        ("analytics.Event", "properties", models.JSONField),
+    ],
+)
+def test_seed_column_types(model: str, field: str, kind: type) -> None:
+    assert isinstance(apps.get_model(model)._meta.get_field(field), kind)
