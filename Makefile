@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 ## make run: the site on http://127.0.0.1:8000 with demo content, a Celery worker and beat.
+# Links the site builds (the printed admin login, email links, Stripe return URLs) follow HOST and PORT.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	@mkdir -p .run/broker/out .run/broker/processed
 	$(BIN)/python manage.py migrate --noinput
