@@ -27,7 +27,8 @@ def text(value, *marks):
 
 def test_demo_body_renders_headings_lists_links_and_code():
     html = lesson_body_html(tiptap_body("Thinking in tables", "Data and models"))
-    assert "<h2>Thinking in tables</h2>" in html
+    assert "<h3>Key ideas</h3>" in html
+    assert "<h2>Thinking in tables</h2>" not in html  # the page's own <h1> carries the title
     assert "<strong>Data and models</strong>" in html
     assert "<ul><li><p>Start from what the user sees" in html
     assert '<a href="https://docs.djangoproject.com/" target="_blank" rel="noopener noreferrer nofollow">' in html
