@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,11 +24,22 @@ def _error(status: int, message: str) -> JsonResponse:
     return response
 
 
+def _client_ip(request: HttpRequest) -> str:
+    """The visitor's address as allauth's rate limits see it: behind ALLAUTH_TRUSTED_PROXY_COUNT
+    proxies it is read from X-Forwarded-For, so every visitor does not share the proxy's address."""
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except (PermissionDenied, ImproperlyConfigured):  # no address, or a forwarded chain shorter than configured
+        return request.META.get("REMOTE_ADDR") or "unknown"
+
+
 @require_POST
 def beacon(request: HttpRequest) -> HttpResponse:
     """Browser events (the lesson player's video starts). CSRF-protected like every POST; anonymous
     visitors are recorded under their analytics session id. 204 when stored, 400/429 otherwise."""
-    if not beacon_rate_allow(scope="ip", key=request.META.get("REMOTE_ADDR") or "unknown"):
+    if not beacon_rate_allow(scope="ip", key=_client_ip(request)):
         return _error(429, "Too many events from this address; try again in a minute.")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -57,6 +57,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     actions = ["refund_and_cancel"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # subscriptions are created by Stripe's webhooks; a hand-made row would match nothing there
+
     @admin.display(boolean=True, description="Refundable")
     def refund_eligible(self, obj: Subscription) -> bool:
         return is_refund_eligible(obj)

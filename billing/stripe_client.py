@@ -167,7 +167,10 @@ def subscription_parse(data: dict[str, Any]) -> StripeSubscription:
         interval=(price.get("recurring") or {}).get("interval", ""),
         current_period_start=_ts(start),  # type: ignore[arg-type]
         current_period_end=_ts(end),  # type: ignore[arg-type]
-        cancel_at_period_end=bool(data.get("cancel_at_period_end")),
+        # The Customer Portal and the API may schedule the end with `cancel_at` instead of the flag;
+        # either way the subscription does not renew when it ends at or before this period's end.
+        cancel_at_period_end=bool(data.get("cancel_at_period_end"))
+        or (isinstance(data.get("cancel_at"), int) and data["cancel_at"] <= end),
         canceled_at=_ts(data.get("canceled_at")),
         created=_ts(data["created"]),  # type: ignore[arg-type]
         user_id=metadata.get("user_id") or None,

@@ -122,6 +122,21 @@ def test_rate_limited_per_address_across_sessions(settings):
     assert post(Client(), "{bad").status_code == 429
 
 
+def test_behind_trusted_proxies_the_address_comes_from_x_forwarded_for(settings):
+    """Behind a load balancer every request has its address; the limit must follow the visitor's."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.ANALYTICS_BEACON_PER_IP = 2
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    visitor_a = [
+        post(Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.7"), {"event": "video_started"}).status_code
+        for _ in range(3)
+    ]
+    assert visitor_a == [204, 204, 429]
+    assert post(Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.4"), {"event": "video_started"}).status_code == 204
+    # A request that did not come through the proxy chain falls back to the socket address, never a 500.
+    assert post(Client(**proxy), {"event": "video_started"}).status_code == 204
+
+
 def test_the_rate_window_expires(client, settings):
     import time_machine
 

@@ -71,6 +71,18 @@ def test_subscription_period_comes_from_the_items(fake_stripe):
     assert remote.cancel_at_period_end is False
 
 
+def test_a_scheduled_cancel_at_the_period_end_counts_as_not_renewing():
+    """The portal may schedule the end with `cancel_at` rather than `cancel_at_period_end`."""
+    state = subscription_state("annual", user_id="u1")
+    period_end = state["items"]["data"][0]["current_period_end"]
+    assert stripe_client.subscription_parse({**state, "cancel_at": period_end}).cancel_at_period_end is True
+    assert (
+        stripe_client.subscription_parse({**state, "cancel_at": period_end + 86_400 * 400}).cancel_at_period_end
+        is False
+    )
+    assert stripe_client.subscription_parse({**state, "cancel_at": None}).cancel_at_period_end is False
+
+
 def test_invoice_subscription_comes_from_parent():
     invoice = lifecycle_event("03_invoice.paid", user_id="u1")["data"]["object"]
     assert "subscription" not in invoice  # not at the top level in API 2026-10-28
