@@ -104,21 +104,13 @@ def user_data_export(*, user: User) -> dict[str, Any]:
     """Everything the product stores about `user`, as JSON-ready data ("Download my data"):
     profile, email addresses, connected accounts, lesson progress, subscription, analytics events
     and the log of emails sent. Seven queries, however much there is."""
-    from analytics.models import Event
-    from emails.models import EmailLog
-    from progress.models import LessonProgress
+    from analytics.selectors import user_events
+    from emails.selectors import user_email_logs
+    from progress.selectors import user_lesson_progress
 
-    progress = LessonProgress.objects.filter(user=user).select_related("lesson__module").order_by("created_at")
-    events = (
-        Event.objects.filter(user=user)
-        .order_by("created_at")
-        .values_list("event", "properties", "session_id", "created_at")
-    )
-    emails = (
-        EmailLog.objects.filter(user=user)
-        .order_by("sent_at")
-        .values_list("template", "to", "subject", "status", "error", "sent_at")
-    )
+    progress = user_lesson_progress(user=user)
+    events = user_events(user=user).values_list("event", "properties", "session_id", "created_at")
+    emails = user_email_logs(user=user).values_list("template", "to", "subject", "status", "error", "sent_at")
     return {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": timezone.now().isoformat(),

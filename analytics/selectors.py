@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db.models import CharField, Count, Max, Min, Q, Value
+from django.db.models import CharField, Count, Max, Min, Q, QuerySet, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -30,6 +31,9 @@ from analytics.models import (
     MrrSnapshot,
 )
 from courses.models import Module
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years of daily points is still a readable chart
@@ -316,3 +320,8 @@ def dashboard(*, window: Window, now: datetime | None = None) -> Dashboard:
 def user_has_event(*, user_id: str, name: str) -> bool:
     """Has this user ever recorded `name`? (Served by the (event, created_at) and user indexes.)"""
     return Event.objects.filter(user_id=user_id, event=name).exists()
+
+
+def user_events(*, user: User) -> QuerySet[Event]:
+    """All of `user`'s events, oldest first (the data export)."""
+    return Event.objects.filter(user=user).order_by("created_at")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from courses.models import Lesson
@@ -100,3 +100,8 @@ def recently_completed(*, user: User, limit: int = 5) -> list[LessonProgress]:
         .select_related("lesson__module")
         .order_by("-completed_at")[:limit]
     )
+
+
+def user_lesson_progress(*, user: User) -> QuerySet[LessonProgress]:
+    """All of `user`'s progress rows with their lesson and module, oldest first (the data export)."""
+    return LessonProgress.objects.filter(user=user).select_related("lesson__module").order_by("created_at")
