@@ -23,7 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 from config.admin_tools import ReadOnlyAdmin
 from courses import mux, services
 from courses.forms import (
+    AssetAdminForm,
     AssetInlineForm,
+    AssetInlineFormSet,
     LessonAdminForm,
     LessonChangelistForm,
     LessonChangelistFormSet,
@@ -57,6 +59,7 @@ class LessonInline(admin.TabularInline):
 class AssetInline(admin.TabularInline):
     model = Asset
     form = AssetInlineForm
+    formset = AssetInlineFormSet
     fields = ("order", "title", "file", "file_name", "file_size_display", "mime_type")
     readonly_fields = ("file_name", "file_size_display", "mime_type")
     ordering = ("order", "created_at")
@@ -359,7 +362,7 @@ def _video_state(lesson: Lesson) -> dict[str, Any]:
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
-    form = AssetInlineForm
+    form = AssetAdminForm
     fields = ("lesson", "order", "title", "file", "file_name", "file_size", "mime_type")
     readonly_fields = ("file_name", "file_size", "mime_type")
     list_display = ("title", "lesson", "file_name", "file_size", "mime_type", "order")
