@@ -185,6 +185,16 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
         )
 
 
+def browser_sign_in(page: Any, live_server: Any, user: Any) -> None:
+    """Share a Django session with the browser (the login form itself is tested by the accounts app)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+
+
 @pytest.fixture
 def browser_page(live_server: Any) -> Iterator[Any]:
     """A Playwright page in Debian's Chromium, pointed at the live server (tests marked `browser`)."""

@@ -5,27 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
 from billing.models import SubscriptionStatus
 from tests.billing.factories import SubscriptionFactory
 from tests.billing.stripe_events import lifecycle_event, post_event, subscription_state
+from tests.conftest import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Any, live_server: Any, user: Any) -> None:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    page.context.add_cookies(
-        [{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
-    )
 
 
 def _stub_stripe_pages(page: Any) -> list[str]:
@@ -43,7 +30,7 @@ def _stub_stripe_pages(page: Any) -> list[str]:
 
 def test_choosing_a_plan_goes_to_stripe_checkout(browser_page, live_server, fake_stripe, user):
     visited = _stub_stripe_pages(browser_page)
-    sign_in(browser_page, live_server, user)
+    browser_sign_in(browser_page, live_server, user)
     browser_page.goto("/pricing/")
     assert browser_page.get_by_text("Save $189 (32%)").is_visible()
     browser_page.get_by_role("button", name="Subscribe annually").click()
@@ -55,7 +42,7 @@ def test_choosing_a_plan_goes_to_stripe_checkout(browser_page, live_server, fake
 
 
 def test_success_page_waits_for_the_webhook_then_opens_the_course(browser_page, live_server, fake_stripe, user, course):
-    sign_in(browser_page, live_server, user)
+    browser_sign_in(browser_page, live_server, user)
     with browser_page.expect_response("**/billing/status/") as poll:
         browser_page.goto("/billing/success/?session_id=cs_test_browser")
     assert poll.value.json() == {"ready": False, "next": None}  # the page asked, and stays
@@ -75,7 +62,7 @@ def test_past_due_banner_sends_the_learner_to_the_portal(browser_page, live_serv
     subscription = SubscriptionFactory(status=SubscriptionStatus.PAST_DUE, stripe_status="past_due")
     fake_stripe.customers.add(subscription.stripe_customer_id)
     visited = _stub_stripe_pages(browser_page)
-    sign_in(browser_page, live_server, subscription.user)
+    browser_sign_in(browser_page, live_server, subscription.user)
     browser_page.goto("/pricing/")
     banner = browser_page.get_by_role("alert")
     assert "Your last payment didn" in banner.inner_text()

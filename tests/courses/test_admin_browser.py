@@ -11,12 +11,10 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.conf import settings as django_settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from courses import mux, services
 from courses.models import Lesson, VideoStatus
+from tests.conftest import browser_sign_in
 from tests.courses.factories import LessonFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -68,23 +66,12 @@ def upload_target() -> Iterator[tuple[FakeUploadTarget, str]]:
         server.server_close()
 
 
-def sign_in(page: Any, live_server: Any, user: Any) -> None:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    page.context.add_cookies(
-        [{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
-    )
-
-
 def test_video_upload_puts_the_file_to_mux_with_progress_then_shows_ready(
     browser_page: Any, live_server: Any, admin_user: Any, upload_target: Any
 ) -> None:
     target, target_url = upload_target
     lesson = LessonFactory(mux_playback_id=None, video_duration=None)
-    sign_in(browser_page, live_server, admin_user)
+    browser_sign_in(browser_page, live_server, admin_user)
 
     def create(**kwargs: Any) -> mux.DirectUpload:
         return mux.DirectUpload(
@@ -122,7 +109,7 @@ def test_video_upload_puts_the_file_to_mux_with_progress_then_shows_ready(
 
 def test_a_non_video_file_is_refused_in_the_browser(browser_page: Any, live_server: Any, admin_user: Any) -> None:
     lesson = LessonFactory()
-    sign_in(browser_page, live_server, admin_user)
+    browser_sign_in(browser_page, live_server, admin_user)
     with mock.patch("courses.mux.direct_upload_create") as mux_create:
         browser_page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
         assert browser_page.get_attribute("#lesson-video-file", "accept") == "video/*"
@@ -138,7 +125,7 @@ def test_a_non_video_file_is_refused_in_the_browser(browser_page: Any, live_serv
 
 def test_a_mux_error_is_shown_on_the_page(browser_page: Any, live_server: Any, admin_user: Any) -> None:
     lesson = LessonFactory()
-    sign_in(browser_page, live_server, admin_user)
+    browser_sign_in(browser_page, live_server, admin_user)
     with mock.patch("courses.mux.direct_upload_create", side_effect=mux.MuxError("Mux API error (500): boom")):
         browser_page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
         browser_page.set_input_files(
@@ -151,7 +138,7 @@ def test_a_mux_error_is_shown_on_the_page(browser_page: Any, live_server: Any, a
 
 def test_body_preview_follows_the_json(browser_page: Any, live_server: Any, admin_user: Any) -> None:
     lesson = LessonFactory()
-    sign_in(browser_page, live_server, admin_user)
+    browser_sign_in(browser_page, live_server, admin_user)
     browser_page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
     doc = {
         "type": "doc",
@@ -168,7 +155,7 @@ def test_after_a_refused_save_the_preview_shows_the_submitted_bodys_errors(
     browser_page: Any, live_server: Any, admin_user: Any
 ) -> None:
     lesson = LessonFactory()
-    sign_in(browser_page, live_server, admin_user)
+    browser_sign_in(browser_page, live_server, admin_user)
     browser_page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
     browser_page.fill("textarea.tiptap-json", '{"type": "doc", "content": [{"type": "marquee"}]}')
     browser_page.click("input[name=_continue]")

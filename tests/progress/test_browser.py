@@ -10,28 +10,16 @@ import json
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from analytics.models import Event
 from progress.models import LessonProgress
+from tests.conftest import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(page: Any, live_server: Any, user: Any) -> None:
-    """Share a Django session with the browser (the login form itself is tested by the accounts app)."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    browser_sign_in(page, live_server, user)
     # The CDN is offline here; fail its request at once rather than wait for DNS.
     page.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
 
