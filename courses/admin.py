@@ -40,11 +40,6 @@ from courses.forms import (
 from courses.models import Asset, Lesson, Module, MuxEvent, VideoStatus
 
 
-def learner_url(lesson: Lesson) -> str:
-    """The lesson page (DESIGN §11: /lessons/<id>/); staff see unpublished lessons there with a banner."""
-    return f"/lessons/{lesson.pk}/"
-
-
 class LessonInline(admin.TabularInline):
     model = Lesson
     form = LessonInlineForm
@@ -54,6 +49,9 @@ class LessonInline(admin.TabularInline):
     ordering = ("order",)
     extra = 0
     show_change_link = True
+    # No "View on site" per row: Django would route it through the contenttypes shortcut and the
+    # migrate-time Site row; the lesson's own admin page has the learner preview.
+    view_on_site = False
 
 
 class AssetInline(admin.TabularInline):
@@ -220,7 +218,7 @@ class LessonAdmin(_ContentAdmin):
         return services.lessons_move(lesson_ids=ids, up=up)
 
     def view_on_site(self, obj: Lesson) -> str:  # type: ignore[override]
-        return learner_url(obj)
+        return obj.get_absolute_url()
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
         return LessonChangelistForm
@@ -242,7 +240,7 @@ class LessonAdmin(_ContentAdmin):
     def preview_link(self, obj: Lesson) -> SafeString:
         return format_html(
             '<a href="{}" target="_blank" rel="noopener" title="Preview as learner" class="nowrap">Preview ↗</a>',
-            learner_url(obj),
+            obj.get_absolute_url(),
         )
 
     @admin.display(description="Video")

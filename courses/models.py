@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Deferrable
+from django.urls import reverse
 
 from config.ids import new_id
 from config.provider_events import ProviderEvent, ProviderEventStatus
@@ -80,6 +81,10 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        """The lesson page (DESIGN §11: /lessons/<id>/); staff see unpublished lessons there with a banner."""
+        return reverse("courses:lesson", args=[self.pk])
 
 
 def asset_upload_to(instance: Asset, filename: str) -> str:

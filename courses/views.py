@@ -32,13 +32,14 @@ from courses.selectors import (
     lesson_access,
     lesson_assets,
     lesson_get,
+    lesson_locked,
     lesson_neighbours,
     module_lessons_for,
     published_lessons,
     published_modules,
 )
 from courses.storage import AssetFileMissing, asset_download
-from progress.selectors import completed_lesson_ids, progress_for_lessons
+from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
 
 logger = logging.getLogger(__name__)
 
@@ -148,13 +149,13 @@ def landing(request: HttpRequest) -> HttpResponse:
 def course_outline(request: HttpRequest) -> HttpResponse:
     user = request.user
     modules = list(published_modules())
-    lessons = list(published_lessons())
+    lessons = list(published_lessons().select_related("module"))  # the module: for `lesson_locked`
     completed = completed_lesson_ids(user=user) if user.is_authenticated else set()  # type: ignore[arg-type]
     full_access = has_access(user)
     by_module: dict[str, list[dict[str, Any]]] = {m.pk: [] for m in modules}
     for lesson in lessons:
         by_module[lesson.module_id].append(
-            {"lesson": lesson, "completed": lesson.pk in completed, "locked": not (lesson.is_free or full_access)}
+            {"lesson": lesson, "completed": lesson.pk in completed, "locked": lesson_locked(user, lesson)}
         )
     sections: list[dict[str, Any]] = []
     for module in modules:
@@ -166,7 +167,7 @@ def course_outline(request: HttpRequest) -> HttpResponse:
                 "lessons": items,
                 "done": done,
                 "total": len(items),
-                "percent": round(100 * done / len(items)) if items else 0,
+                "percent": percent_complete(done=done, total=len(items)),
                 "seconds": sum(item["lesson"].video_duration or 0 for item in items),
             }
         )
@@ -202,7 +203,6 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
     previous, following = lesson_neighbours(lesson)
-    full_access = has_access(user)
     context = {
         "lesson": lesson,
         "module": lesson.module,
@@ -212,12 +212,12 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
         "assets": list(lesson_assets(lesson)),
         "previous": previous,
         "next": following,
-        "next_locked": bool(following and not (following.is_free or full_access)),
+        "next_locked": bool(following and lesson_locked(user, following)),
         "siblings": [
             {
                 "lesson": s,
                 "completed": bool(progress.get(s.pk) and progress[s.pk].completed),
-                "locked": not (s.is_free or full_access),
+                "locked": lesson_locked(user, s),
                 "current": s.pk == lesson.pk,
             }
             for s in siblings

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -23,13 +22,12 @@ from django.utils.dateparse import parse_datetime
 
 from billing.models import SubscriptionPlan
 from billing.plans import annual_saving, plan_get
+from config.site import SITE_NAME, absolute, site_domain
 from emails.models import MARKETING_TEMPLATES, EmailTemplate
 from emails.tokens import unsubscribe_token_for
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-SITE_NAME = "Syllabus"
 
 # Sample `data` for the admin preview: what the triggers put on each row.
 SAMPLE_DATA: dict[str, dict[str, Any]] = {
@@ -63,16 +61,8 @@ class RenderedEmail:
         return message
 
 
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def unsubscribe_url(user_id: str) -> str:
     return absolute(reverse("emails:unsubscribe", kwargs={"token": unsubscribe_token_for(user_id)}))
-
-
-def _site_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "syllabus.local"
 
 
 def _plan_amount(plan: str | None) -> tuple[str, int]:
@@ -87,7 +77,7 @@ def _when(value: Any) -> datetime | None:
 def _lesson_link(lesson: Any) -> dict[str, str] | None:
     if lesson is None:
         return None
-    return {"title": lesson.title, "module_title": lesson.module.title, "url": absolute(f"/lessons/{lesson.pk}/")}
+    return {"title": lesson.title, "module_title": lesson.module.title, "url": absolute(lesson.get_absolute_url())}
 
 
 def _free_lesson() -> dict[str, str] | None:
@@ -97,16 +87,14 @@ def _free_lesson() -> dict[str, str] | None:
 
 
 def _progress(user: User) -> dict[str, Any]:
-    from progress.selectors import course_progress, next_lesson_for
+    from progress.selectors import course_percent, course_progress, next_lesson_for
 
     modules = course_progress(user=user)
-    total = sum(m.total_lessons for m in modules)
-    done = sum(m.completed_lessons for m in modules)
     return {
         "next_lesson": _lesson_link(next_lesson_for(user=user)),
         "modules_total": len(modules),
         "modules_done": sum(1 for m in modules if m.total_lessons and m.completed_lessons == m.total_lessons),
-        "percent": round(100 * done / total) if total else 0,
+        "percent": course_percent(modules),
     }
 
 
@@ -175,7 +163,7 @@ def email_render(
     directory = f"emails/{template.lower()}"
     headers = {"X-Syllabus-Template": template}
     if message_key:
-        headers["Message-ID"] = f"<{message_key}@{_site_domain()}>"
+        headers["Message-ID"] = f"<{message_key}@{site_domain()}>"
     if context["is_marketing"]:
         headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Lesson
-from courses.selectors import LessonAccess, lesson_access, lesson_get
+from courses.selectors import LessonAccess, lesson_access, lesson_get, lesson_locked
 from progress.models import LessonProgress
 from progress.selectors import (
     course_percent,
@@ -54,7 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "lesson_total": sum(m.total_lessons for m in modules),
         "done_total": sum(m.completed_lessons for m in modules),
         "next_lesson": next_lesson,
-        "next_locked": bool(next_lesson and lesson_access(user, next_lesson) is LessonAccess.PAYWALL),
+        "next_locked": bool(next_lesson and lesson_locked(user, next_lesson)),
         "resume_seconds": resume.position_seconds if resume else 0,
         "recent": recently_completed(user=user),  # type: ignore[arg-type]
     }
