@@ -26,7 +26,7 @@ install: $(STAMP)
 # Links the site builds (the printed admin login, email links, Stripe return URLs) follow HOST and PORT.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
-	@mkdir -p .run/broker/out .run/broker/processed
+	@mkdir -p .run/broker/out .run/broker/processed .run/broker/control
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting web on http://$(HOST):$(PORT), Celery worker with beat beside it (Ctrl-C stops all)."

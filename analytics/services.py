@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 
-from analytics.middleware import analytics_session_id
 from analytics.models import (
     LEARNING_EVENTS,
     CompletionSnapshot,
@@ -24,6 +23,7 @@ from analytics.models import (
     EventName,
     MrrSnapshot,
 )
+from analytics.sessions import analytics_session_id
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -12,9 +12,9 @@ from analytics import charts
 from analytics.beacon import MAX_BODY_BYTES, BeaconError, beacon_parse, beacon_rate_allow
 from analytics.exports import dashboard_csv
 from analytics.forms import DateRangeForm
-from analytics.middleware import analytics_session_id
 from analytics.selectors import Dashboard, Window, dashboard
 from analytics.services import event_track_for_request
+from analytics.sessions import analytics_session_id
 from billing.plans import plans_all
 
 

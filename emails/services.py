@@ -1,6 +1,7 @@
 """The email queue's write interface: queueing and cancelling (every other app goes through
-these), the admin's queue actions, the suppression list and unsubscribing. Sending is the
-drain's (`emails/drain.py`); templates are rendered by `emails/rendering.py`."""
+these), the admin's queue actions and the suppression list. Sending is the drain's
+(`emails/drain.py`); templates are rendered by `emails/rendering.py`. Unsubscribing is accounts'
+preference service, which the unsubscribe view calls: emails never calls up into accounts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -186,15 +186,3 @@ def email_suppression_add(*, email: str, reason: str, detail: str = "") -> tuple
     if created:
         logger.info("suppressed %s (%s)", suppression.email, reason)
     return suppression, created
-
-
-def email_unsubscribe(*, user_id: str, source: str) -> bool:
-    """Turn marketing mail off for this learner and record `email_unsubscribed` (through accounts'
-    preference service). Idempotent: True only when this call changed the preference. Transactional
-    mail (receipts, payment problems, renewal notices) is unaffected."""
-    from accounts.services import user_marketing_preference_set
-
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None:
-        return False
-    return user_marketing_preference_set(user=user, opt_out=True, source=source)
