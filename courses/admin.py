@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms import BaseModelFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.admin_tools import ReadOnlyAdmin
 from courses import mux, services
+from courses.content import lesson_body_html, tiptap_document_errors
 from courses.forms import (
     AssetAdminForm,
     AssetInlineForm,
@@ -35,7 +37,6 @@ from courses.forms import (
     ModuleChangelistForm,
     ModuleChangelistFormSet,
     VideoUploadForm,
-    tiptap_document_errors,
 )
 from courses.models import Asset, Lesson, Module, MuxEvent, VideoStatus
 
@@ -67,8 +68,6 @@ class AssetInline(admin.TabularInline):
 
     @admin.display(description="size")
     def file_size_display(self, obj: Asset) -> str:
-        from django.template.defaultfilters import filesizeformat
-
         return filesizeformat(obj.file_size) if obj.file_size is not None else "—"
 
 
@@ -342,8 +341,6 @@ class LessonAdmin(_ContentAdmin):
 
 def _render_body(document: Any) -> SafeString:
     # The lesson page's renderer (tiptapy + nh3), so the preview is exactly what learners get.
-    from courses.content import lesson_body_html
-
     return lesson_body_html(document)
 
 
