@@ -13,7 +13,11 @@ from allauth.socialaccount.providers import registry
 from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
+from analytics.selectors import user_events
+from billing.models import SubscriptionStatus
 from billing.selectors import subscription_for
+from emails.selectors import user_email_logs
+from progress.selectors import user_lesson_progress
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -46,7 +50,6 @@ def subscription_ended_on(subscription: Subscription | None, *, now: datetime | 
     subscription cancelled "at period end" ended at its `current_period_end` (Stripe keeps
     `cancel_at_period_end` true on it), weeks after `cancelled_at`. An immediate cancellation ended at
     `cancelled_at`, before the period it cut short would have ended."""
-    from billing.models import SubscriptionStatus
 
     if subscription is None or subscription.status != SubscriptionStatus.CANCELLED:
         return None
@@ -104,9 +107,6 @@ def user_data_export(*, user: User) -> dict[str, Any]:
     """Everything the product stores about `user`, as JSON-ready data ("Download my data"):
     profile, email addresses, connected accounts, lesson progress, subscription, analytics events
     and the log of emails sent. Seven queries, however much there is."""
-    from analytics.selectors import user_events
-    from emails.selectors import user_email_logs
-    from progress.selectors import user_lesson_progress
 
     progress = user_lesson_progress(user=user)
     events = user_events(user=user).values_list("event", "properties", "session_id", "created_at")

@@ -20,6 +20,7 @@ from billing.plans import annual_saving, annual_saving_percent, plan_for_key, pl
 from billing.selectors import has_access, subscription_for
 from billing.stripe_client import StripeUnavailable
 from config.site import absolute
+from progress.selectors import next_lesson_for
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -34,7 +35,6 @@ def _redirect_303(url: str) -> HttpResponseRedirect:
 
 def _course_entry_url(user: User) -> str:
     """Where a new subscriber starts: the next lesson they have not completed, else the outline."""
-    from progress.selectors import next_lesson_for
 
     lesson = next_lesson_for(user=user)
     return lesson.get_absolute_url() if lesson is not None else "/course/"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -20,7 +21,6 @@ def _check_database() -> str:
 def _check_redis() -> str:
     if not settings.REDIS_URL:
         return "not configured (embedded broker, local cache)"
-    import redis
 
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()

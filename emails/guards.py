@@ -16,6 +16,10 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
+from analytics.models import EventName
+from analytics.selectors import user_has_event
+from billing.models import SubscriptionStatus
+from billing.selectors import has_access, subscription_for
 from emails.models import EmailQueue, EmailSuppression, EmailTemplate
 
 if TYPE_CHECKING:
@@ -23,8 +27,6 @@ if TYPE_CHECKING:
 
 
 def _video_1_started(user: User) -> bool:
-    from analytics.models import EventName
-    from analytics.selectors import user_has_event
 
     return user_has_event(user_id=user.pk, name=EventName.VIDEO_1_STARTED)
 
@@ -40,7 +42,6 @@ def _start_journey(item: EmailQueue, user: User) -> str | None:
 
 
 def _abandonment(item: EmailQueue, user: User) -> str | None:
-    from billing.selectors import has_access
 
     if has_access(user):
         return "learner has access now"
@@ -60,7 +61,6 @@ def _inactive_nudge(item: EmailQueue, user: User) -> str | None:
 
 
 def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
-    from billing.selectors import subscription_for
 
     subscription = subscription_for(user)
     period_end = _parse((item.data or {}).get("period_end"))
@@ -74,8 +74,6 @@ def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
 
 
 def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
-    from billing.models import SubscriptionStatus
-    from billing.selectors import subscription_for
 
     subscription = subscription_for(user)
     if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:

@@ -23,8 +23,10 @@ from django.utils.dateparse import parse_datetime
 from billing.models import SubscriptionPlan
 from billing.plans import annual_saving, plan_get
 from config.site import SITE_NAME, absolute, site_domain
+from courses.selectors import published_lessons
 from emails.models import MARKETING_TEMPLATES, EmailTemplate
 from emails.tokens import unsubscribe_token_for
+from progress.selectors import course_percent, course_progress, next_lesson_for
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -81,13 +83,11 @@ def _lesson_link(lesson: Any) -> dict[str, str] | None:
 
 
 def _free_lesson() -> dict[str, str] | None:
-    from courses.selectors import published_lessons
 
     return _lesson_link(published_lessons().select_related("module").filter(is_free=True).first())
 
 
 def _progress(user: User) -> dict[str, Any]:
-    from progress.selectors import course_percent, course_progress, next_lesson_for
 
     modules = course_progress(user=user)
     return {

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from emails.models import EmailQueue, EmailStatus, EmailSuppression, EmailTemplate
+from emails.tasks import email_send
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -105,7 +106,6 @@ def email_dispatch_on_commit(*, queue_ids: Iterable[str]) -> None:
     """After the current transaction commits, hand these rows to a worker (a thin task per id).
     `robust`: a broker that is down must not fail the request whose data already committed;
     the beat drain sends the rows a minute later."""
-    from emails.tasks import email_send
 
     def dispatch(queue_id: str) -> Callable[[], object]:
         return lambda: email_send.delay(queue_id)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 
 def _on_checkout_session_completed(event: WebhookEvent) -> None:
-    from accounts.models import User
 
     session = event.object
     if session.get("mode") != "subscription":
