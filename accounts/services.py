@@ -19,6 +19,7 @@ from analytics.services import event_track
 # billing.services by module: tests replace its subscription_cancel_immediately to stand Stripe down.
 from billing import services as billing_services
 from billing.selectors import subscription_for
+from config.services import model_update
 from emails.models import EmailTemplate
 from emails.services import email_cancel_pending
 from emails.triggers import inactive_nudge_reschedule, signup_emails_queue
@@ -53,9 +54,7 @@ def user_email_verified_sync(*, user: User, address_changed: bool = False) -> Us
         value = user.email_verified_at if user.email_verified_at and not address_changed else timezone.now()
     else:
         value = None
-    if value != user.email_verified_at:
-        user.email_verified_at = value
-        user.save(update_fields=["email_verified_at", "updated_at"])
+    model_update(instance=user, data={"email_verified_at": value})
     return user
 
 
@@ -102,11 +101,15 @@ def user_onboarding_complete(
     with transaction.atomic():
         # FOR UPDATE: a double-submitted form must not record the event twice.
         first_time = not User.objects.select_for_update().values_list("onboarding_complete", flat=True).get(pk=user.pk)
-        user.user_type = user_type
-        user.build_goal = build_goal
-        user.experience_level = experience_level
-        user.onboarding_complete = True
-        user.save(update_fields=["user_type", "build_goal", "experience_level", "onboarding_complete", "updated_at"])
+        model_update(
+            instance=user,
+            data={
+                "user_type": user_type,
+                "build_goal": build_goal,
+                "experience_level": experience_level,
+                "onboarding_complete": True,
+            },
+        )
         if first_time:
             event_track(
                 name=EventName.ONBOARDING_COMPLETED,
@@ -117,9 +120,7 @@ def user_onboarding_complete(
 
 
 def user_profile_update(*, user: User, name: str | None, image: str | None) -> User:
-    user.name = (name or "").strip() or None
-    user.image = (image or "").strip() or None
-    user.save(update_fields=["name", "image", "updated_at"])
+    model_update(instance=user, data={"name": (name or "").strip() or None, "image": (image or "").strip() or None})
     return user
 
 
