@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 
 def _video_1_started(user: User) -> bool:
-
     return user_has_event(user_id=user.pk, name=EventName.VIDEO_1_STARTED)
 
 
@@ -42,7 +41,6 @@ def _start_journey(item: EmailQueue, user: User) -> str | None:
 
 
 def _abandonment(item: EmailQueue, user: User) -> str | None:
-
     if has_access(user):
         return "learner has access now"
     return None
@@ -61,7 +59,6 @@ def _inactive_nudge(item: EmailQueue, user: User) -> str | None:
 
 
 def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
-
     subscription = subscription_for(user)
     period_end = _parse((item.data or {}).get("period_end"))
     if subscription is None or not subscription.grants_access:
@@ -74,7 +71,6 @@ def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
 
 
 def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
-
     subscription = subscription_for(user)
     if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:
         return "subscription no longer past due"

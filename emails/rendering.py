@@ -83,12 +83,10 @@ def _lesson_link(lesson: Any) -> dict[str, str] | None:
 
 
 def _free_lesson() -> dict[str, str] | None:
-
     return _lesson_link(published_lessons().select_related("module").filter(is_free=True).first())
 
 
 def _progress(user: User) -> dict[str, Any]:
-
     modules = course_progress(user=user)
     return {
         "next_lesson": _lesson_link(next_lesson_for(user=user)),

@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 
 def _on_checkout_session_completed(event: WebhookEvent) -> None:
-
     session = event.object
     if session.get("mode") != "subscription":
         raise EventIgnored(f"Checkout Session {session.get('id')} is not a subscription checkout.")

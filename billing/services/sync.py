@@ -68,7 +68,6 @@ def _lock_subscription_id(stripe_subscription_id: str) -> None:
 
 
 def _owner_for(remote: StripeSubscription, user: User | None) -> User | None:
-
     if user is not None:
         return user
     if remote.user_id:
