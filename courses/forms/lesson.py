@@ -26,13 +26,13 @@ class LessonAdminForm(FinalOrderFormMixin, forms.ModelForm):
         cleaned = self.cleaned_data
         module, order = cleaned.get("module"), cleaned.get("order")
         if module is not None and order is not None:
-            taken = Lesson.objects.filter(module=module, order=order).exclude(pk=self.instance.pk).first()
-            if taken is not None:
-                self.add_error(
-                    "order",
-                    f"Position {order} in {quoted(module)} is taken by the lesson {quoted(taken)}. Pick a free "
-                    "position, or use “Move up” / “Move down” on the lesson list to swap two lessons.",
-                )
+            self.refuse_taken_position(
+                Lesson.objects.filter(module=module, order=order),
+                lambda taken: (
+                    f"Position {order} in {quoted(module)} is taken by the lesson {quoted(taken)}. "
+                    "Pick a free position, or use “Move up” / “Move down” on the lesson list to swap two lessons."
+                ),
+            )
         return cleaned
 
 

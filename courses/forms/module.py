@@ -20,13 +20,13 @@ class ModuleAdminForm(FinalOrderFormMixin, forms.ModelForm):
         cleaned = self.cleaned_data
         order = cleaned.get("order")
         if order is not None:
-            taken = Module.objects.filter(order=order).exclude(pk=self.instance.pk).first()
-            if taken is not None:
-                self.add_error(
-                    "order",
+            self.refuse_taken_position(
+                Module.objects.filter(order=order),
+                lambda taken: (
                     f"Position {order} is taken by the module {quoted(taken)}. Pick a free position, "
-                    "or use “Move up” / “Move down” on the module list to swap two modules.",
-                )
+                    "or use “Move up” / “Move down” on the module list to swap two modules."
+                ),
+            )
         return cleaned
 
 

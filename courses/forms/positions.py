@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 
 # The unique constraints on Module.order and (Lesson.module, Lesson.order) are DEFERRED so two rows can
@@ -18,10 +19,18 @@ from django.forms import ModelForm
 class FinalOrderFormMixin:
     """Leave `order` out of Django's row-by-row unique checks (see above)."""
 
+    instance: Model
+
     def _get_validation_exclusions(self) -> set[str]:
         exclude: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
         exclude.add("order")
         return exclude
+
+    def refuse_taken_position(self, rows_at_position: QuerySet[Any], message: Callable[[Model], str]) -> None:
+        """One row on its own form: an `order` error naming the other row already at that position."""
+        taken = rows_at_position.exclude(pk=self.instance.pk).first()
+        if taken is not None:
+            self.add_error("order", message(taken))  # type: ignore[attr-defined]
 
 
 def quoted(obj: Model) -> str:
