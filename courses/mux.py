@@ -53,6 +53,18 @@ def _private_key_pem(raw: str) -> str:
     return decoded
 
 
+@lru_cache(maxsize=4)
+def _signing_key(raw: str) -> Any:
+    """The signing key, parsed once per process: parsing a PEM costs far more than signing with it
+    (it was most of a lesson page's CPU when done for each of the three tokens)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        return load_pem_private_key(_private_key_pem(raw).encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured("MUX_SIGNING_PRIVATE_KEY is not a readable unencrypted private key.") from exc
+
+
 def signing_configured() -> bool:
     return bool(settings.MUX_SIGNING_KEY_ID and settings.MUX_SIGNING_PRIVATE_KEY)
 
@@ -64,7 +76,7 @@ def playback_tokens(playback_id: str, *, ttl_seconds: int | None = None) -> Play
     """
     if not signing_configured():
         raise ImproperlyConfigured("MUX_SIGNING_KEY_ID and MUX_SIGNING_PRIVATE_KEY are needed for signed playback.")
-    key = _private_key_pem(settings.MUX_SIGNING_PRIVATE_KEY)
+    key = _signing_key(settings.MUX_SIGNING_PRIVATE_KEY)
     expires_at = int(time.time()) + (ttl_seconds or settings.MUX_PLAYBACK_TOKEN_TTL_SECONDS)
     headers = {"kid": settings.MUX_SIGNING_KEY_ID}
 
