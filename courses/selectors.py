@@ -10,11 +10,18 @@ from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
 from courses.models import Asset, Lesson, Module
+from courses.structure import CourseStructure, course_structure
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from accounts.models import User
+
+
+def published_course() -> CourseStructure:
+    """The published course (modules, lessons, files) as every learner sees it, cached per content
+    version: no query when nothing changed. For learner pages; staff views read the models."""
+    return course_structure()
 
 
 def published_modules() -> QuerySet[Module]:

@@ -50,6 +50,12 @@ class AssetEntry:
 
 
 @dataclass(frozen=True)
+class ModuleRef:
+    pk: str
+    title: str
+
+
+@dataclass(frozen=True)
 class LessonEntry:
     """A published lesson as the learner pages list it (no body: only the lesson page decodes that)."""
 
@@ -64,6 +70,11 @@ class LessonEntry:
     assets: tuple[AssetEntry, ...] = ()
     rows: Mapping[str, SafeString] = field(default_factory=dict, repr=False)  # outline row HTML by state
     published: bool = True  # the structure holds published lessons only (templates ask)
+
+    @property
+    def module(self) -> ModuleRef:
+        """`lesson.module.title` in templates, as for a Lesson."""
+        return ModuleRef(self.module_id, self.module_title)
 
 
 @dataclass(frozen=True)
