@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -39,6 +40,7 @@ LOCAL_TTL_SECONDS = 300
 # The states a lesson row can be shown in on the outline; each is rendered once per content version.
 ROW_STATES = ("done", "locked", "open")
 ROW_TEMPLATE = "courses/_outline_lesson.html"
+UNCACHED = "uncached"  # the version of a structure built for one request while the cache is down
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class CourseStructure:
     lessons: tuple[LessonEntry, ...]  # course order
     by_id: Mapping[str, LessonEntry]
     modules_by_id: Mapping[str, ModuleEntry]
+    # Lesson bodies as HTML, filled as lessons are viewed (see `lesson_body`); dropped with the version.
+    bodies: dict[str, SafeString] = field(default_factory=dict, repr=False)
 
     @property
     def free_lesson(self) -> LessonEntry | None:
@@ -224,7 +228,7 @@ def course_structure() -> CourseStructure:
     """
     version = content_version()
     if version is None:
-        return _build("uncached")
+        return _build(UNCACHED)
     now = time.monotonic()
     held = _local.get(version)
     if held is not None and now - held[0] < LOCAL_TTL_SECONDS:
@@ -234,6 +238,27 @@ def course_structure() -> CourseStructure:
         _local.clear()  # only the current version is ever useful
         _local[version] = (now, structure)
     return structure
+
+
+BODIES_MAX = 2000
+
+
+def lesson_body(structure: CourseStructure, lesson: Any) -> SafeString:
+    """`lesson`'s TipTap body as sanitised HTML, decoded once per content version in this process.
+
+    Read `structure` (the version) before loading `lesson`: a change committed in between then moves
+    the version on, and what was decoded from the older row is never served under the new one.
+    """
+    from courses.content import lesson_body_html
+
+    if structure.version == UNCACHED:
+        return lesson_body_html(lesson.content)
+    html = structure.bodies.get(lesson.pk)
+    if html is None:
+        html = lesson_body_html(lesson.content)
+        if len(structure.bodies) < BODIES_MAX:
+            structure.bodies[lesson.pk] = html
+    return html
 
 
 def structure_reset_local() -> None:

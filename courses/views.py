@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -34,7 +35,7 @@ from courses.selectors import (
     module_lessons_for,
 )
 from courses.storage import AssetFileMissing, asset_download
-from courses.structure import LessonEntry, course_structure
+from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body
 from progress.selectors import completed_lesson_ids, progress_for_lessons
 
 logger = logging.getLogger(__name__)
@@ -193,14 +194,13 @@ class LessonNav:
     assets: list[Any]
 
 
-def _lesson_nav(user: Any, lesson: Lesson) -> LessonNav:
+def _lesson_nav(structure: CourseStructure, user: Any, lesson: Lesson) -> LessonNav:
     """What the lesson page lists around the lesson: its module's lessons, previous / next, its files.
 
     Learners on a published lesson: from the cached structure (no query). Staff (who also see drafts)
     and previews of unpublished lessons: from the database.
     """
     if not user.is_staff and lesson.published and lesson.module.published:
-        structure = course_structure()
         module = structure.modules_by_id.get(lesson.module_id)
         entry = structure.by_id.get(lesson.pk)
         if module is not None and entry is not None:
@@ -213,6 +213,7 @@ def _lesson_nav(user: Any, lesson: Lesson) -> LessonNav:
 @require_GET
 @never_cache  # per-learner content with short-lived tokens; access can change between two visits
 def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
+    structure = course_structure()  # before the lesson row: see `lesson_body`
     lesson = lesson_get(lesson_id)
     if lesson is None:
         raise Http404("No such lesson.")
@@ -229,13 +230,14 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     event_track(
         name=EventName.LESSON_VIEWED, user=user, properties={"lesson_id": lesson.pk, "module_id": lesson.module_id}
     )
-    nav = _lesson_nav(user, lesson)
+    nav = _lesson_nav(structure, user, lesson)
     progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in nav.siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
     following = nav.following
     full_access = has_access(user)
     context = {
         "lesson": lesson,
+        "body": lesson_body(structure, lesson),
         "module": lesson.module,
         "preview": not (lesson.published and lesson.module.published),
         "player": player_for(lesson, position=current.position_seconds if current else 0),
@@ -247,6 +249,7 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
         "siblings": [
             {
                 "lesson": s,
+                "url": getattr(s, "url", "") or reverse("courses:lesson", args=[s.pk]),
                 "completed": bool(progress.get(s.pk) and progress[s.pk].completed),
                 "locked": not (s.is_free or full_access),
                 "current": s.pk == lesson.pk,

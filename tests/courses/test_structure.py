@@ -180,3 +180,23 @@ def test_outline_html_grows_sensibly_with_the_course(client, course):
     row = outline_row(html, course["lessons"][3])
     assert len(row) < 400, row
     assert "\n" not in row
+
+
+def _doc(text: str) -> dict[str, Any]:
+    return {"type": "doc", "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]}
+
+
+def test_a_lesson_body_edit_shows_at_once(client, course):
+    learner = SubscriptionFactory(user__onboarding_complete=True).user
+    lesson = course["lessons"][2]
+    url = f"/lessons/{lesson.pk}/"
+    Lesson.objects.filter(pk=lesson.pk).update(content=_doc("First words."))
+    assert "First words." in signed_in(client, learner).get(url).content.decode()  # decoded and kept
+    lesson.refresh_from_db()
+    lesson.content = _doc("Second words.")
+    lesson.save()
+    page = client.get(url).content.decode()
+    assert "Second words." in page and "First words." not in page
+    Lesson.objects.filter(pk=lesson.pk).update(content=_doc("Third <script>x</script> words."))
+    page = client.get(url).content.decode()
+    assert "Third" in page and "<script>" not in page
