@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,11 +223,29 @@ _local: dict[str, tuple[float, CourseStructure]] = {}
 _lock = threading.Lock()
 
 
+_pinned: ContextVar[CourseStructure | None] = ContextVar("course_structure_pinned", default=None)
+
+
+@contextmanager
+def structure_pinned() -> Iterator[CourseStructure]:
+    """Inside the block `course_structure()` answers the structure read on entry, without another
+    cache read each time (the email drain renders many emails from one structure)."""
+    structure = course_structure()
+    token = _pinned.set(structure)
+    try:
+        yield structure
+    finally:
+        _pinned.reset(token)
+
+
 def course_structure() -> CourseStructure:
     """The published course as every learner sees it, for the current content version.
 
     One cache read per call; three queries (and the rows' rendering) only when the version moved.
     """
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     version = content_version()
     if version is None:
         return _build(UNCACHED)

@@ -138,6 +138,15 @@ def completed_lesson_ids(*, user: User) -> set[str]:
     return set(LessonProgress.objects.filter(user=user, completed=True).values_list("lesson_id", flat=True))
 
 
+def completed_lesson_ids_by_user(*, user_ids: list[str]) -> dict[str, set[str]]:
+    """`completed_lesson_ids` for several users at once (the email drain's batch). One query."""
+    result: dict[str, set[str]] = {}
+    rows = LessonProgress.objects.filter(user_id__in=user_ids, completed=True).values_list("user_id", "lesson_id")
+    for user_id, lesson_id in rows:
+        result.setdefault(user_id, set()).add(lesson_id)
+    return result
+
+
 def progress_for_lessons(*, user: User, lesson_ids: Iterable[str]) -> dict[str, LessonProgress]:
     """`user`'s progress rows for these lessons, by lesson id (lessons never started are absent). One query."""
     rows = LessonProgress.objects.filter(user=user, lesson_id__in=list(lesson_ids))
