@@ -439,8 +439,9 @@ def _run_size(args: argparse.Namespace, wrk: str, env: dict[str, str], lessons: 
             path = template.format(lesson=data["lesson"])
             url = f"http://127.0.0.1:{port}{path}"
             cookies = jar if signed else None
-            queries = _check(port, path, cookies)
+            _check(port, path, cookies)
             _wrk(wrk, url, cookies, connections=WORKERS, seconds=1)  # warm-up: every worker, every cache
+            queries = _check(port, path, cookies)  # a warm worker's count (a cold one builds its caches)
             rounds = []
             for _ in range(args.rounds):
                 saturated = _measure(wrk, env, server, url, cookies, connections=args.connections, seconds=args.seconds)
