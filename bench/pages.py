@@ -376,11 +376,13 @@ def _wrk(wrk: str, url: str, jar: dict[str, str] | None, *, connections: int, se
     if jar:
         command += ["-H", "Cookie: " + "; ".join(f"{k}={v}" for k, v in jar.items())]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx or 3xx responses" in output or "Socket errors" in output:
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if "Non-2xx or 3xx responses" in output or (errors and any(int(n) for n in errors.groups()[:3])):
         raise SystemExit(f"wrk saw errors on {url}:\n{output}")
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     return {
         "requests": requests,
+        "timeouts": int(errors.group(4)) if errors else 0,  # requests slower than wrk's 10 s timeout
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
         "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
