@@ -20,8 +20,10 @@ pytestmark = pytest.mark.django_db
 #   outline:   modules, lessons, completed ids, subscription (has_access)                          = 4
 #   lesson:    lesson+module, subscription, lesson_viewed insert (in a savepoint: 3), module lessons,
 #              their progress, previous, next, files                                             = 10
+#              + the learner's notes on the lesson, the Q&A thread (questions and answers: one)  = 2
 #   dashboard: course_progress, next_lesson_for, its progress, subscription, recently completed  = 5
-QUERIES = {"outline": 2 + 4, "lesson": 2 + 10, "dashboard": 2 + 5}
+#              + recent notes (with their total), open questions asked, the certificate          = 3
+QUERIES = {"outline": 2 + 4, "lesson": 2 + 10 + 2, "dashboard": 2 + 5 + 3}
 
 
 def build_course(lessons: int, learner: Any) -> dict[str, Any]:
