@@ -43,7 +43,8 @@ def certificate_issue_if_complete(*, user: User) -> Certificate | None:
         with transaction.atomic():
             certificate = Certificate.objects.create(
                 user=user,
-                name=user.name or user.email,
+                # Never the full email address on a public page: without a name, its local part.
+                name=(user.name or "").strip() or user.display_name,
                 course_title=_course_title(),
                 lessons_completed=lessons,
                 issued_at=timezone.now(),

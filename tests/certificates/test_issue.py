@@ -62,3 +62,26 @@ def test_no_certificate_without_published_lessons_or_for_another_learner(course)
     for lesson in course["lessons"][3:]:
         lesson_complete(user=b, lesson=lesson)
     assert not Certificate.objects.exists()
+
+
+def test_the_backfill_command_issues_earned_certificates_once(course):
+    from django.core.management import call_command
+
+    from progress.models import LessonProgress
+
+    done, halfway = SubscriptionFactory().user, SubscriptionFactory().user
+    LessonProgress.objects.bulk_create(
+        [LessonProgress(user=done, lesson=lesson, completed=True) for lesson in course["lessons"]]
+        + [LessonProgress(user=halfway, lesson=course["lessons"][0], completed=True)]
+    )
+    call_command("certificates_issue")
+    call_command("certificates_issue")
+    assert list(Certificate.objects.values_list("user_id", flat=True)) == [done.pk]
+    assert EmailQueue.objects.filter(template=EmailTemplate.CERTIFICATE).count() == 1
+
+
+def test_a_learner_without_a_name_is_not_shown_by_email_address(course):
+    learner = SubscriptionFactory(user__name="", user__email="quiet.person@example.com").user
+    for lesson in course["lessons"]:
+        lesson_complete(user=learner, lesson=lesson)
+    assert Certificate.objects.get().name == "quiet.person"

@@ -131,3 +131,21 @@ def test_lesson_added_later_in_another_module_groups_separately(client, subscrib
     Note.objects.create(user=subscriber, lesson=lesson, body="Alone")
     client.force_login(subscriber)
     assert client.get("/notes/").content.decode().count("data-notes-module") == 1
+
+
+def test_editing_a_note_on_the_notes_page_and_the_writing_limit(client, course, subscriber, settings):
+    lesson = course["lessons"][1]
+    note = Note.objects.create(user=subscriber, lesson=lesson, body="Draft", position_seconds=9)
+    client.force_login(subscriber)
+    assert client.post(f"/notes/{note.pk}/edit/", {"body": "", "next": "/notes/"}).status_code == 400
+    response = client.post(f"/notes/{note.pk}/edit/", {"body": "Final", "next": "/notes/?q=fin"})
+    assert response.status_code == 302 and response["Location"] == "/notes/?q=fin"
+    offsite = client.post(f"/notes/{note.pk}/edit/", {"body": "x", "next": "https://evil.example/"})
+    assert offsite["Location"] == "/notes/"
+    note.refresh_from_db()
+    assert note.body == "x"
+
+    settings.NOTES_POST_RATE = "2/10m"
+    codes = [client.post(f"/lessons/{lesson.pk}/notes/", {"body": f"n{i}"}).status_code for i in range(3)]
+    assert codes == [302, 302, 429]
+    assert Note.objects.count() == 3
