@@ -1,8 +1,9 @@
 """The certificate as a PDF (fpdf2) and as a 1200x630 share image (Pillow), both made on this machine.
 
-Names can be in any script: with a TrueType font configured (CERTIFICATE_FONT_PATH, DejaVu Sans
-where installed) the PDF embeds it; without one it falls back to the PDF core font Helvetica, which
-only covers Latin-1, and characters outside it are replaced rather than failing the download.
+With a TrueType font configured (CERTIFICATE_FONT_PATH, DejaVu Sans where installed) the PDF embeds it
+and names render in the scripts it covers (DejaVu: Latin, Greek, Cyrillic and more; not CJK, whose
+characters show as missing glyphs until a font with them is configured). Without one it falls back to
+the PDF core font Helvetica, which only covers Latin-1; other characters become "?" rather than failing.
 """
 
 from __future__ import annotations
@@ -68,14 +69,14 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     pdf.set_font(family, "", 16)
     pdf.cell(width, 10, "This certifies that", align="C")
     pdf.set_xy(20, 78)
-    pdf.set_font(family, "B", 34)
+    _fit(pdf, family, text(certificate.name), width, largest=34)
     pdf.cell(width, 18, text(certificate.name), align="C")
     pdf.set_xy(20, 104)
     pdf.set_font(family, "", 16)
     pdf.cell(width, 10, f"completed all {certificate.lessons_completed} lessons of", align="C")
     pdf.set_xy(20, 118)
     pdf.set_text_color(*ACCENT)
-    pdf.set_font(family, "B", 24)
+    _fit(pdf, family, text(certificate.course_title), width, largest=24)
     pdf.cell(width, 14, text(certificate.course_title), align="C")
     pdf.set_xy(20, 146)
     pdf.set_text_color(*INK)
@@ -86,6 +87,15 @@ def certificate_pdf(certificate: Certificate) -> bytes:
     pdf.set_font(family, "", 11)
     pdf.cell(width, 6, f"Certificate {certificate.pk} · verify at {certificate_links(certificate).page}", align="C")
     return bytes(pdf.output())
+
+
+def _fit(pdf: FPDF, family: str, value: str, width: float, *, largest: int) -> None:
+    """Bold at the largest size up to `largest` at which `value` fits on one line (long names shrink)."""
+    size = largest
+    pdf.set_font(family, "B", size)
+    while size > 10 and pdf.get_string_width(value) > width:
+        size -= 2
+        pdf.set_font(family, "B", size)
 
 
 def _image_font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
