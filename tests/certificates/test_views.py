@@ -126,7 +126,7 @@ def test_the_dashboard_shows_the_certificate_notes_and_open_questions(client, ce
     client.force_login(user)
     page = client.get("/dashboard/").content.decode()
     assert f"/certificates/{certificate.pk}/" in page
-    assert "Dashboard note" in page and "01:01" in page and "All 1 note" in page
+    assert "Dashboard note" in page and "01:01" in page and "All your notes (1)" in page
     assert "Still open?" in page
 
 
