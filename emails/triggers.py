@@ -128,10 +128,14 @@ def qa_reply_email_queue(*, question: Post, answered_at: datetime) -> EmailQueue
     """Someone answered `question`: email its asker, at most once per question per hour (transactional).
 
     Batching lives in the queue: while a QA_REPLY for this question is still pending, it will carry
-    this answer too (the email lists the answers posted since the previous one, read at send time), so
-    nothing is queued. Otherwise the next one is due an hour after the previous one's time, or now.
+    this answer too (the email lists the answers posted after `since`, read at send time), so nothing
+    is queued. Otherwise the next one is due an hour after the previous one's time, or now, showing the
+    answers posted since the previous one was sent — or, if a worker is sending it right now, since it
+    was claimed (it may have been rendered before this answer: repeating an answer beats losing one).
     The key names the question and that time, so concurrent answers agree on one row. Call inside the
     answer's transaction with the question row locked."""
+    from emails.drain import LEASE
+
     previous = (
         EmailQueue.objects.filter(
             user_id=question.author_id, template=EmailTemplate.QA_REPLY, data__question_id=question.pk
@@ -140,12 +144,14 @@ def qa_reply_email_queue(*, question: Post, answered_at: datetime) -> EmailQueue
         .order_by("-scheduled_for")
         .first()
     )
-    if previous is not None and previous.status == EmailStatus.PENDING:
-        return None
-    scheduled_for = answered_at
-    since = None
+    scheduled_for, since = answered_at, None
     if previous is not None:
-        since = previous.processed_at or previous.scheduled_for
+        lease_end = previous.locked_until if previous.status == EmailStatus.PENDING else None
+        in_flight = lease_end is not None and lease_end > answered_at
+        if previous.status == EmailStatus.PENDING and not in_flight:
+            return None
+        claimed_at = lease_end - LEASE if lease_end is not None and in_flight else None
+        since = claimed_at or previous.processed_at or previous.scheduled_for
         scheduled_for = max(answered_at, previous.scheduled_for + QA_REPLY_EVERY)
     return email_queue(
         user=question.author,

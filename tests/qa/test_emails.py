@@ -93,3 +93,25 @@ def test_the_email_is_transactional_and_links_to_the_thread(
     [mail] = qa_mail(mailoutbox)
     assert "List-Unsubscribe" not in mail.extra_headers
     assert f"http://testserver/lessons/{lesson.pk}/#question-{question.pk}" in mail.body
+
+
+def test_an_answer_while_the_previous_email_is_being_sent_is_not_lost(course, ask, answer, answer_at, mailoutbox):
+    from emails.drain import LEASE
+
+    lesson = course["lessons"][1]
+    asker, helper = SubscriptionFactory().user, SubscriptionFactory().user
+    question = at(T0, ask, asker, lesson)
+    with time_machine.travel(T0, tick=False):
+        answer(helper, question, "Rendered in the first email")  # queued; the commit hand-off is not run
+    first = EmailQueue.objects.get(template=EmailTemplate.QA_REPLY)
+    # A worker claims it at T0 + 1 min and renders it; before it is marked sent, another answer arrives.
+    EmailQueue.objects.filter(pk=first.pk).update(locked_until=T0 + timedelta(minutes=1) + LEASE)
+    answer_at(T0 + timedelta(minutes=2), helper, question, "Arrived mid-send")
+    EmailQueue.objects.filter(pk=first.pk).update(
+        status=EmailStatus.SENT, processed_at=T0 + timedelta(minutes=3), locked_until=None
+    )
+    second = EmailQueue.objects.filter(template=EmailTemplate.QA_REPLY).exclude(pk=first.pk).get()
+    assert second.scheduled_for == T0 + timedelta(hours=1)
+    at(T0 + timedelta(hours=1, minutes=1), email_queue_drain)
+    [mail] = qa_mail(mailoutbox)
+    assert "Arrived mid-send" in mail.body and "Rendered in the first email" not in mail.body
