@@ -136,3 +136,8 @@ def test_deleting_the_account_deletes_the_certificate(certificate):
     user_delete(user=certificate.user)
     with pytest.raises(ObjectDoesNotExist):
         Certificate.objects.get(pk=certificate.pk)
+
+
+def test_the_public_page_opens_for_a_signed_in_visitor_who_has_not_finished_onboarding(client, certificate):
+    client.force_login(UserFactory(onboarding_complete=False))
+    assert client.get(f"/certificates/{certificate.pk}/").status_code == 200
