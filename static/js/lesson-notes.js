@@ -3,7 +3,8 @@
  * - "Note at 03:12" follows the player's currentTime and saves the note at that second; "Save note"
  *   saves it without a timestamp. Both post with fetch, so the video keeps playing, and the note is
  *   added to the list in video order.
- * - A note's timestamp button seeks the player there (and plays).
+ * - A note's timestamp button seeks the player there (and plays); opening the lesson from /notes/ at
+ *   "#note-<id>" starts the video at that note.
  * Without JavaScript the form posts and the page reloads at the note; timestamps need the player anyway.
  */
 (function () {
@@ -92,6 +93,18 @@
     ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) {
       player.addEventListener(name, refreshLabel);
     });
+  }
+
+  // Arriving from /notes/ at "#note-<id>": start the video at that note's moment (without autoplay).
+  var linked = /^#note-[a-z0-9]+$/.test(location.hash) && list.querySelector(location.hash + " [data-seek]");
+  if (player && linked) {
+    var start = Number(linked.dataset.seek);
+    player.currentTime = start;
+    player.addEventListener("loadedmetadata", function once() {
+      player.removeEventListener("loadedmetadata", once);
+      player.currentTime = start;
+    });
+    refreshLabel();
   }
 
   list.addEventListener("click", function (event) {

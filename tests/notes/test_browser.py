@@ -43,3 +43,8 @@ def test_note_at_the_current_time_then_click_it_to_seek(browser_page, live_serve
     assert page.evaluate("() => document.querySelector('mux-player').currentTime") == 192
     page.goto("/notes/")
     assert "models first" in page.locator("[data-note]").inner_text()
+    # From /notes/, the note's time opens the lesson at that moment.
+    page.get_by_role("link", name="03:12").click()
+    page.wait_for_url(f"**/lessons/{lesson.pk}/#note-*")
+    page.locator("[data-lesson-notes]").wait_for()
+    assert page.evaluate("() => document.querySelector('mux-player').currentTime") == 192
