@@ -3,9 +3,11 @@ changes a note."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from config.text import TextInvalid, text_clean
 from notes.models import BODY_MAX_LENGTH, Note
@@ -46,9 +48,23 @@ def _body(body: object) -> str:
         raise NoteInvalid(str(exc)) from None
 
 
+# A double-click or a replayed post of the same note within this window is the same note.
+REPEAT_WINDOW = timedelta(minutes=2)
+
+
 def note_create(*, user: User, lesson: Lesson, body: object, position: object = None) -> Note:
+    """A new note; the same text at the same moment again within two minutes returns the first one."""
     text = _body(body)
     seconds = note_position_clean(lesson=lesson, position=position)
+    repeat = Note.objects.filter(
+        user=user,
+        lesson=lesson,
+        body=text,
+        position_seconds=seconds,
+        created_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).first()
+    if repeat is not None:
+        return repeat
     return Note.objects.create(user=user, lesson=lesson, body=text, position_seconds=seconds)
 
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from courses.models import Lesson
 
 EDIT_WINDOW = timedelta(minutes=15)
+# A double-click or a replayed form post with the same text within this window is the same post.
+REPEAT_WINDOW = timedelta(minutes=2)
 
 
 class PostInvalid(TextInvalid):
@@ -42,9 +44,23 @@ def _body(body: object, what: str) -> tuple[str, str]:
 
 
 def question_ask(*, user: User, lesson: Lesson, body: object) -> Post:
-    """A new question under `lesson` by `user`."""
+    """A new question under `lesson` by `user`. The same text again within two minutes (a double
+    submit, a replayed post) returns the first one instead of a duplicate."""
     text, html = _body(body, "Your question")
+    repeat = _recent_repeat(user=user, lesson_id=lesson.pk, question_id=None, text=text)
+    if repeat is not None:
+        return repeat
     return Post.objects.create(lesson=lesson, author=user, body=text, body_html=html, by_staff=user.is_staff)
+
+
+def _recent_repeat(*, user: User, lesson_id: str, question_id: str | None, text: str) -> Post | None:
+    return Post.objects.filter(
+        author=user,
+        lesson_id=lesson_id,
+        question_id=question_id,
+        body=text,
+        created_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).first()
 
 
 def answer_post(*, user: User, question: Post, body: object) -> Post:
@@ -56,6 +72,9 @@ def answer_post(*, user: User, question: Post, body: object) -> Post:
     with transaction.atomic():
         # FOR UPDATE: two answers at once must agree on the one pending email for this question.
         Post.objects.select_for_update().filter(pk=question.pk).values_list("pk", flat=True).first()
+        repeat = _recent_repeat(user=user, lesson_id=question.lesson_id, question_id=question.pk, text=text)
+        if repeat is not None:
+            return repeat  # the same answer posted twice: no second post, no second email
         answer = Post.objects.create(
             lesson_id=question.lesson_id,
             author=user,

@@ -149,3 +149,12 @@ def test_editing_a_note_on_the_notes_page_and_the_writing_limit(client, course, 
     codes = [client.post(f"/lessons/{lesson.pk}/notes/", {"body": f"n{i}"}).status_code for i in range(3)]
     assert codes == [302, 302, 429]
     assert Note.objects.count() == 3
+
+
+def test_a_double_click_on_note_at_saves_one_note(client, course, subscriber):
+    lesson = course["lessons"][1]
+    client.force_login(subscriber)
+    for _ in range(2):
+        client.post(f"/lessons/{lesson.pk}/notes/", {"body": "Once", "position": "42"}, HTTP_ACCEPT="application/json")
+    client.post(f"/lessons/{lesson.pk}/notes/", {"body": "Once", "position": "43"}, HTTP_ACCEPT="application/json")
+    assert sorted(Note.objects.values_list("position_seconds", flat=True)) == [42, 43]

@@ -200,3 +200,24 @@ def test_the_thread_costs_one_query_however_long_it_is(client, course, subscribe
         page = client.get(f"/lessons/{lesson.pk}/")
     assert page.content.decode().count("data-question=") == 16
     assert len(many) == len(few)
+
+
+def test_a_double_submit_or_replayed_post_is_stored_once(client, course, subscriber):
+    lesson = course["lessons"][1]
+    client.force_login(subscriber)
+    first = client.post(f"/lessons/{lesson.pk}/questions/", {"body": "Same text"})
+    again = client.post(f"/lessons/{lesson.pk}/questions/", {"body": "Same text"})
+    assert first["Location"] == again["Location"]
+    question = Post.objects.get()
+    helper = SubscriptionFactory().user
+    client.force_login(helper)
+    for _ in range(2):
+        assert client.post(f"/qa/{question.pk}/answers/", {"body": "Same answer"}).status_code == 302
+    assert Post.objects.filter(question=question).count() == 1
+    from emails.models import EmailQueue
+
+    assert EmailQueue.objects.filter(template="QA_REPLY").count() == 1  # one email about it, not two
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        client.force_login(subscriber)
+        client.post(f"/lessons/{lesson.pk}/questions/", {"body": "Same text"})  # later: a new question
+    assert Post.objects.filter(question__isnull=True).count() == 2
