@@ -12,4 +12,6 @@ urlpatterns = [
     re_path(rf"^certificates/{ID}/certificate\.pdf$", views.certificate_pdf_view, name="pdf"),
     re_path(rf"^certificates/{ID}/share\.png$", views.certificate_image_view, name="image"),
     re_path(rf"^certificates/{ID}/visibility/$", views.certificate_visibility, name="visibility"),
+    # Any other id shape: the same clear "no such certificate" page, before any query.
+    re_path(r"^certificates/(?P<certificate_id>[^/]{1,100})/$", views.certificate_unknown),
 ]

@@ -22,7 +22,7 @@ def _viewable(request: HttpRequest, certificate_id: str) -> Certificate | HttpRe
     certificate = certificate_get(certificate_id)
     is_owner = certificate is not None and request.user.is_authenticated and certificate.user_id == request.user.pk
     if certificate is None or not (certificate.is_public or is_owner):
-        raise Http404("No certificate with this id.")
+        return render(request, "certificates/not_found.html", {"certificate_id": certificate_id}, status=404)
     if certificate.is_revoked:
         return render(request, "certificates/revoked.html", {"certificate": certificate}, status=410)
     return certificate
@@ -78,3 +78,9 @@ def certificate_visibility(request: HttpRequest, certificate_id: str) -> HttpRes
         )
     certificate_visibility_set(user=request.user, certificate=certificate, public=public == "1")  # type: ignore[arg-type]
     return HttpResponseRedirect(reverse("certificates:detail", args=[certificate.pk]))
+
+
+@require_GET
+def certificate_unknown(request: HttpRequest, certificate_id: str) -> HttpResponse:
+    """An id that cannot be one (wrong shape): no lookup, the same page as an unknown id."""
+    return render(request, "certificates/not_found.html", {"certificate_id": ""}, status=404)

@@ -81,6 +81,7 @@ def test_the_share_image_is_a_1200_by_630_png(client, certificate):
 def test_a_made_up_id_is_a_clear_404(client, bad):
     response = client.get(f"/certificates/{bad}/")
     assert response.status_code == 404
+    assert "No certificate with this id" in response.content.decode()
 
 
 def test_the_learner_hides_it_and_only_they_still_see_it(client, certificate):
