@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -10,11 +11,24 @@ from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
 from courses.models import Asset, Lesson, Module
+from courses.structure import CourseStructure, course_structure, structure_pinned
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from accounts.models import User
+    from courses.structure import LessonEntry
+
+
+def published_course() -> CourseStructure:
+    """The published course (modules, lessons, files) as every learner sees it, cached per content
+    version: no query when nothing changed. For learner pages; staff views read the models."""
+    return course_structure()
+
+
+def published_course_pinned() -> AbstractContextManager[CourseStructure]:
+    """`published_course()` read once for a whole block of work (a batch of emails)."""
+    return structure_pinned()
 
 
 def published_modules() -> QuerySet[Module]:
@@ -33,7 +47,7 @@ class LessonAccess(enum.Enum):
     NOT_FOUND = "not_found"  # unpublished to a learner: 404
 
 
-def lesson_access(user: User | AnonymousUser | Any, lesson: Lesson) -> LessonAccess:
+def lesson_access(user: User | AnonymousUser | Any, lesson: Lesson | LessonEntry) -> LessonAccess:
     """The single decision for a lesson, its playback tokens, its downloads and its progress.
 
     Staff see everything (unpublished too). Learners see published lessons of published
@@ -48,12 +62,12 @@ def lesson_access(user: User | AnonymousUser | Any, lesson: Lesson) -> LessonAcc
     return LessonAccess.WATCH if _membership_covers(user, lesson) else LessonAccess.PAYWALL
 
 
-def _membership_covers(user: User | AnonymousUser | Any, lesson: Lesson) -> bool:
+def _membership_covers(user: User | AnonymousUser | Any, lesson: Lesson | LessonEntry) -> bool:
     """The paywall rule: a free lesson needs only an account; every other lesson needs `has_access`."""
     return lesson.is_free or has_access(user)
 
 
-def lesson_locked(user: User | AnonymousUser | Any, lesson: Lesson) -> bool:
+def lesson_locked(user: User | AnonymousUser | Any, lesson: Lesson | LessonEntry) -> bool:
     """The lock badge in lesson lists: the paywall stands between `user` and `lesson`.
 
     From `lesson_access`: a lesson the user may watch is never locked; a signed-out visitor sees the

@@ -12,7 +12,7 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_syllabus")}
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", "syllabus-test"),
     }
