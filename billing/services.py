@@ -11,7 +11,6 @@ of the row, so replaying any event in any order records each of them once.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,14 @@ from billing.models import (
 )
 from billing.selectors import is_refund_eligible, subscription_for
 from billing.stripe_client import StripeSubscription, WebhookEvent
+from config.provider_events import (
+    OPEN_STATUSES,
+    EventIgnored,
+    provider_event_process,
+    provider_event_reopen,
+    provider_event_store,
+    provider_events_due,
+)
 from emails.triggers import (
     abandonment_emails_cancel,
     payment_failed_emails_queue,
@@ -62,10 +69,6 @@ NEVER_STARTED = frozenset({"incomplete", "incomplete_expired"})
 DUNNING = frozenset({"past_due", "unpaid"})
 # Stripe states after which nothing changes any more.
 TERMINAL = frozenset({"canceled", "incomplete_expired"})
-
-
-class EventIgnored(Exception):
-    """The event is stored and answered 200 but changes nothing (the message says why)."""
 
 
 class UnknownSubscriber(EventIgnored):
@@ -128,8 +131,8 @@ def portal_session_start(*, user: User, return_url: str) -> str:
 
 
 def _lock_subscription_id(stripe_subscription_id: str) -> None:
-    """Serialise everything done for one Stripe subscription until the transaction ends, so two
-    webhooks for it never interleave their read-from-Stripe and their write."""
+    """Serialise the writes for one Stripe subscription until the transaction ends, so two webhooks
+    for it never interleave their writes (their Stripe reads happen before, outside the lock)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             key = f"stripe-subscription:{stripe_subscription_id}"
@@ -231,16 +234,25 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     return row
 
 
-def subscription_refresh(*, stripe_subscription_id: str, user: User | None = None) -> Subscription:
-    """Read the subscription from Stripe and sync the row to it, holding the per-subscription lock.
-    Call inside a transaction. Raises UnknownSubscriber, StripeUnavailable."""
-    _lock_subscription_id(stripe_subscription_id)
+def _remote_read(stripe_subscription_id: str) -> tuple[StripeSubscription, datetime]:
+    """Stripe's state of the subscription and the time it is at least as recent as. Holds no lock
+    and must run outside any transaction: a hanging Stripe then blocks nobody else."""
     synced_at = timezone.now()  # taken before the read: the state is at least this recent
     try:
-        remote = stripe_client.subscription_retrieve(stripe_subscription_id)
+        return stripe_client.subscription_retrieve(stripe_subscription_id), synced_at
     except stripe_client.StripeNotFound as exc:
         raise UnknownSubscriber(f"Stripe has no subscription {stripe_subscription_id}.") from exc
-    return subscription_sync(remote=remote, synced_at=synced_at, user=user)
+
+
+def subscription_refresh(*, stripe_subscription_id: str, user: User | None = None) -> Subscription:
+    """Read the subscription from Stripe first, then, in one short transaction holding the
+    per-subscription lock, sync the row to it (an older read than the one applied is skipped, so
+    reads racing each other still converge). No Stripe call happens under the lock.
+    Raises UnknownSubscriber, StripeUnavailable."""
+    remote, synced_at = _remote_read(stripe_subscription_id)
+    with transaction.atomic():
+        _lock_subscription_id(stripe_subscription_id)
+        return subscription_sync(remote=remote, synced_at=synced_at, user=user)
 
 
 def subscription_cancel_immediately(*, subscription: Subscription) -> Subscription:
@@ -361,19 +373,24 @@ def _on_invoice_paid(event: WebhookEvent) -> None:
 
 
 def _on_invoice_payment_failed(event: WebhookEvent) -> None:
-    row = _invoice_subscription(event)
+    synced = _invoice_subscription(event)
     invoice = event.object
-    event_track(
-        name=EventName.PAYMENT_FAILED,
-        user=row.user,
-        properties={"invoice": invoice.get("id"), "attempt": invoice.get("attempt_count"), "plan": str(row.plan)},
-    )
-    # Only a failure Stripe still stands by opens a dunning cycle: delivered after the invoice was
-    # paid (or the subscription ended), it is history.
-    if row.stripe_status in DUNNING and row.payment_failed_at is None:
-        row.payment_failed_at = event.created
-        row.save(update_fields=["payment_failed_at", "updated_at"])
-        payment_failed_emails_queue(subscription=row, failed_at=event.created)
+    # A second short transaction, again under the per-subscription lock: if it fails, the retried
+    # event re-syncs (a no-op) and runs this again, so each failure is recorded once.
+    with transaction.atomic():
+        _lock_subscription_id(synced.stripe_subscription_id)
+        row = Subscription.objects.select_for_update(of=("self",)).select_related("user").get(pk=synced.pk)
+        event_track(
+            name=EventName.PAYMENT_FAILED,
+            user=row.user,
+            properties={"invoice": invoice.get("id"), "attempt": invoice.get("attempt_count"), "plan": str(row.plan)},
+        )
+        # Only a failure Stripe still stands by opens a dunning cycle: delivered after the invoice was
+        # paid (or the subscription ended), it is history.
+        if row.stripe_status in DUNNING and row.payment_failed_at is None:
+            row.payment_failed_at = event.created
+            row.save(update_fields=["payment_failed_at", "updated_at"])
+            payment_failed_emails_queue(subscription=row, failed_at=event.created)
 
 
 def _on_charge_refunded(event: WebhookEvent) -> None:
@@ -382,11 +399,17 @@ def _on_charge_refunded(event: WebhookEvent) -> None:
     row = Subscription.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
     if row is None:
         raise UnknownSubscriber(f"Charge {charge.get('id')} belongs to no known customer ({customer_id}).")
-    refund_record(
-        subscription=row, charge_id=str(charge["id"]), amount=int(charge.get("amount_refunded") or 0), source="stripe"
-    )
+    with transaction.atomic():
+        refund_record(
+            subscription=row,
+            charge_id=str(charge["id"]),
+            amount=int(charge.get("amount_refunded") or 0),
+            source="stripe",
+        )
 
 
+# The dispatch table: one handler per event type, each reading Stripe first and then writing in short
+# transactions. New types are one line here; unknown types are stored and IGNORED.
 HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     "checkout.session.completed": _on_checkout_session_completed,
     "customer.subscription.created": _on_subscription_event,
@@ -398,17 +421,34 @@ HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
 }
 
 
-# --- stored events -------------------------------------------------------------------------------
+# --- stored events (config/provider_events.py: store once, answer 200, process as a job) -------
 
 
 def stripe_event_receive(*, event: WebhookEvent) -> StripeEvent:
-    """Store a verified event once, then process it. A repeat of a processed or ignored event does
-    nothing; a repeat of a failed one (Stripe retrying after our 500) processes it again."""
-    stored, _created = StripeEvent.objects.get_or_create(
-        stripe_event_id=event.id,
-        defaults={"type": event.type, "stripe_created": event.created, "payload": event.payload},
+    """Store a verified event once and return it; the caller queues its processing when it is open.
+    An event whose `api_version` is not the pinned one is stored, logged and flagged for the admin
+    (it is still processed: every handler re-reads the subscription with the pinned version)."""
+    api_version = str(event.payload.get("api_version") or "")[:64]
+    flag = ""
+    if api_version and api_version != settings.STRIPE_API_VERSION:
+        flag = f"API version {api_version} is not the pinned {settings.STRIPE_API_VERSION}."
+        logger.warning("Stripe event %s (%s): %s", event.id, event.type, flag)
+    stored, _created = provider_event_store(
+        model=StripeEvent,
+        lookup={"stripe_event_id": event.id},
+        defaults={
+            "type": event.type,
+            "stripe_created": event.created,
+            "payload": event.payload,
+            "api_version": api_version,
+            "flag": flag,
+        },
     )
-    return stripe_event_process(stripe_event=stored)
+    return stored
+
+
+def stripe_event_is_open(stripe_event: StripeEvent) -> bool:
+    return stripe_event.status in OPEN_STATUSES
 
 
 def _event_from_stored(stored: StripeEvent) -> WebhookEvent:
@@ -421,51 +461,32 @@ def _event_from_stored(stored: StripeEvent) -> WebhookEvent:
     )
 
 
-def stripe_event_process(*, stripe_event: StripeEvent) -> StripeEvent:
-    """Dispatch a stored event to its handler, exactly once.
+def _dispatch(stored: StripeEvent) -> None:
+    handler = HANDLERS.get(stored.type)
+    if handler is None:
+        raise EventIgnored(f"Syllabus does not handle {stored.type} events.")
+    handler(_event_from_stored(stored))
 
-    Unknown types → IGNORED. A handler's EventIgnored → IGNORED with the reason in `error`.
-    Any other failure rolls the handler's writes back and leaves the event FAILED with the error,
-    to be retried by Stripe or reprocessed from the admin. PROCESSED / IGNORED events are left alone.
-    """
-    try:
-        with transaction.atomic():
-            # FOR UPDATE: a concurrent delivery of the same event waits here, then finds it done.
-            stored = StripeEvent.objects.select_for_update().get(pk=stripe_event.pk)
-            if stored.status in (StripeEventStatus.PROCESSED, StripeEventStatus.IGNORED):
-                return stored
-            handler = HANDLERS.get(stored.type)
-            if handler is None:
-                stored.status, stored.error = StripeEventStatus.IGNORED, ""
-            else:
-                try:
-                    with transaction.atomic():
-                        handler(_event_from_stored(stored))
-                    stored.status, stored.error = StripeEventStatus.PROCESSED, ""
-                except EventIgnored as exc:
-                    logger.warning("Stripe event %s (%s) ignored: %s", stored.stripe_event_id, stored.type, exc)
-                    stored.status, stored.error = StripeEventStatus.IGNORED, str(exc)
-            stored.processed_at = timezone.now()
-            stored.save(update_fields=["status", "error", "processed_at"])
-            return stored
-    except Exception:  # any handler failure must be stored and answered 500 so Stripe retries
-        logger.exception("Stripe event %s (%s) failed", stripe_event.stripe_event_id, stripe_event.type)
-        StripeEvent.objects.filter(pk=stripe_event.pk).update(
-            status=StripeEventStatus.FAILED, error=traceback.format_exc()[-4000:], processed_at=None
-        )
-        stripe_event.refresh_from_db()
-        return stripe_event
+
+def stripe_event_process(*, stripe_event_pk: str) -> StripeEvent | None:
+    """Dispatch a stored event to its handler, once (config.provider_events.provider_event_process):
+    PROCESSED, IGNORED with the reason, or RETRYING with the error until FAILED. Call outside a
+    transaction: handlers read Stripe before taking their short locks."""
+    return provider_event_process(model=StripeEvent, event_pk=stripe_event_pk, handle=_dispatch)
 
 
 def stripe_event_reprocess(*, stripe_event: StripeEvent) -> StripeEvent:
-    """The admin's "reprocess": run a FAILED, IGNORED or never-finished event again.
+    """The admin's "reprocess": run a FAILED, IGNORED or unfinished event again now.
     A PROCESSED event is left alone (its analytics and emails are already recorded)."""
     if stripe_event.status == StripeEventStatus.PROCESSED:
         return stripe_event
-    StripeEvent.objects.filter(pk=stripe_event.pk).exclude(status=StripeEventStatus.PROCESSED).update(
-        status=StripeEventStatus.RECEIVED, error=""
-    )
-    return stripe_event_process(stripe_event=stripe_event)
+    provider_event_reopen(model=StripeEvent, event_pk=stripe_event.pk)
+    return stripe_event_process(stripe_event_pk=stripe_event.pk) or stripe_event
+
+
+def stripe_events_due() -> list[str]:
+    """The stored events the sweeper queues again (unclaimed, or due for a retry)."""
+    return provider_events_due(model=StripeEvent)
 
 
 def subscriptions_resync(*, include_ended: bool = False) -> tuple[int, list[str]]:
@@ -478,8 +499,7 @@ def subscriptions_resync(*, include_ended: bool = False) -> tuple[int, list[str]
     synced, failed = 0, []
     for stripe_subscription_id in rows.values_list("stripe_subscription_id", flat=True).iterator():
         try:
-            with transaction.atomic():
-                subscription_refresh(stripe_subscription_id=stripe_subscription_id)
+            subscription_refresh(stripe_subscription_id=stripe_subscription_id)
             synced += 1
         except (EventIgnored, stripe_client.StripeUnavailable) as exc:
             logger.warning("Resync of %s failed: %s", stripe_subscription_id, exc)

@@ -37,7 +37,7 @@ from courses.forms import (
     VideoUploadForm,
     tiptap_document_errors,
 )
-from courses.models import Asset, Lesson, Module, MuxEvent, VideoStatus
+from courses.models import Asset, Lesson, Module, MuxEvent, MuxEventStatus, VideoStatus
 
 
 def learner_url(lesson: Lesson) -> str:
@@ -376,7 +376,32 @@ class AssetAdmin(admin.ModelAdmin):
 
 @admin.register(MuxEvent)
 class MuxEventAdmin(ReadOnlyAdmin):
-    list_display = ("mux_event_id", "type", "object_id", "status", "received_at", "processed_at")
+    list_display = ("mux_event_id", "type", "object_id", "status", "attempts", "received_at", "processed_at")
     list_filter = ("status", "type")
     search_fields = ("mux_event_id", "object_id")
-    readonly_fields = ("mux_event_id", "type", "object_id", "status", "error", "payload", "received_at", "processed_at")
+    readonly_fields = (
+        "mux_event_id",
+        "type",
+        "object_id",
+        "status",
+        "flag",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "payload",
+        "received_at",
+        "processed_at",
+    )
+    actions = ["reprocess"]
+
+    @admin.action(description="Reprocess selected events")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[MuxEvent]) -> None:
+        counts: dict[str, int] = {}
+        for event in queryset.exclude(status=MuxEventStatus.PROCESSED).order_by("received_at"):
+            result = services.mux_event_reprocess(mux_event=event)
+            counts[result.status] = counts.get(result.status, 0) + 1
+        summary = ", ".join(f"{n} {MuxEventStatus(status).label.lower()}" for status, n in sorted(counts.items()))
+        if summary:
+            self.message_user(request, f"Reprocessed: {summary}.")
+        else:
+            self.message_user(request, "Processed events are left alone.", messages.INFO)

@@ -106,7 +106,8 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open (config/cache.py): Redis down degrades rate limits, never a page.
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "syllabus"),
         }
@@ -262,6 +263,11 @@ STRIPE_API_BASE = env("STRIPE_API_BASE")
 STRIPE_API_VERSION = "2026-10-28.endive"  # the version stripe 16.x pins
 STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))  # per request; a webhook must answer fast
 STRIPE_MAX_NETWORK_RETRIES = int(env("STRIPE_MAX_NETWORK_RETRIES", "2"))  # idempotency keys make retries safe
+# The worst case of one Stripe call: every try times out, with the library's backoff between tries
+# (0.5 s doubling, at most 5 s). It must fit in a provider-event task's soft time limit.
+STRIPE_CALL_BUDGET_SECONDS = STRIPE_TIMEOUT_SECONDS * (STRIPE_MAX_NETWORK_RETRIES + 1) + sum(
+    min(0.5 * 2**attempt, 5.0) for attempt in range(STRIPE_MAX_NETWORK_RETRIES)
+)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300  # signatures older than 5 minutes are refused (replay protection)
 # Display and MRR amounts in whole dollars (seed: monthly 49, annual 399).
 PLAN_PRICE_MONTHLY = 49
@@ -278,11 +284,24 @@ MUX_PLAYBACK_TOKEN_TTL_SECONDS = 6 * 60 * 60
 MUX_WEBHOOK_TOLERANCE_SECONDS = 300
 
 # --- Celery ----------------------------------------------------------------------------------
+# A stored webhook event's task (billing/courses tasks): the soft limit raises in the handler (the
+# event is retried by the sweeper), the hard one kills a stuck worker process.
+PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT = int(env("PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT", "50"))
+PROVIDER_EVENT_TASK_TIME_LIMIT = PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT + 10
+if STRIPE_CALL_BUDGET_SECONDS >= PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT:
+    raise ValueError(
+        f"A Stripe call may take {STRIPE_CALL_BUDGET_SECONDS:.1f} s (STRIPE_TIMEOUT_SECONDS x tries + backoff), "
+        f"more than PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT ({PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT} s)."
+    )
+# Publishing to a broker that is down fails at once instead of retrying for seconds (kombu's default):
+# every publish from a request is on-commit and `robust`, and the beat drain / sweeper catch up later.
+# (The worker's own reconnects follow broker_connection_* settings, not these.)
+REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 0, "socket_connect_timeout": 2}
 # Without REDIS_URL (`make run` on a bare machine) kombu's filesystem transport is the broker.
 CELERY_BROKER_DIR = BASE_DIR / ".run" / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -302,6 +321,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Sends every due email row; the time-based triggers are rows queued ahead, so this is the only
     # periodic email job. `expires`: ticks missed while no worker ran are dropped, not piled up.
     "email-queue-drain": {"task": "emails.tasks.email_queue_drain", "schedule": 60.0, "options": {"expires": 55}},
+    # Stored webhook events left unprocessed (a lost task, a broker outage) or due for a retry.
+    "stripe-events-sweep": {"task": "billing.tasks.stripe_events_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "mux-events-sweep": {"task": "courses.tasks.mux_events_sweep", "schedule": 60.0, "options": {"expires": 55}},
     # Dashboard rollups of whole days + today's MRR snapshot (analytics/tasks.py).
     "analytics-rollup": {"task": "analytics.tasks.analytics_rollup", "schedule": 3600.0},
 }
