@@ -58,9 +58,12 @@ def _check(value: Any, max_depth: int) -> None:
             raise JSONBodyError("The body contains a NUL character.")
 
 
-def json_body_parse(body: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
+def json_body_parse(
+    body: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH, allow_nan: bool = False
+) -> Any:
     """The parsed body. Raises JSONBodyError when it is too large, not UTF-8 JSON, nested deeper than
-    `max_depth`, holds NaN/Infinity or a number too long to be real, or contains a NUL character."""
+    `max_depth`, holds NaN/Infinity (unless `allow_nan`: the caller range-checks its numbers itself)
+    or a number too long to be real, or contains a NUL character."""
     raw = body.encode() if isinstance(body, str) else body
     if len(raw) > max_bytes:
         raise JSONBodyError(f"The body is larger than {max_bytes} bytes.")
@@ -69,7 +72,12 @@ def json_body_parse(body: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth:
     except UnicodeDecodeError as exc:
         raise JSONBodyError("The body is not UTF-8.") from exc
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
+        value = json.loads(
+            text,
+            parse_constant=float if allow_nan else _reject_constant,
+            parse_int=_parse_int,
+            parse_float=float if allow_nan else _parse_float,
+        )
     except RecursionError as exc:
         raise JSONBodyError(f"The body is nested deeper than {max_depth} levels.") from exc
     except JSONBodyError:

@@ -6,7 +6,6 @@ the custom actions (publish, move, video upload), so each object's "History" pag
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -21,8 +20,11 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from config.admin_tools import ReadOnlyAdmin
+from config.json_body import JSONBodyError, json_body_parse
 from courses import mux, services
 from courses.forms import (
+    TIPTAP_MAX_BYTES,
+    TIPTAP_MAX_DEPTH,
     AssetAdminForm,
     AssetInlineForm,
     AssetInlineFormSet,
@@ -333,8 +335,8 @@ class LessonAdmin(_ContentAdmin):
         if not raw.strip():
             return JsonResponse({"html": "", "errors": []})
         try:
-            document = json.loads(raw)
-        except ValueError as exc:
+            document = json_body_parse(raw, max_bytes=TIPTAP_MAX_BYTES, max_depth=TIPTAP_MAX_DEPTH)
+        except JSONBodyError as exc:
             return JsonResponse({"html": "", "errors": [f"Not valid JSON: {exc}"]}, status=400)
         errors = tiptap_document_errors(document)
         if errors:

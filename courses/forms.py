@@ -18,6 +18,7 @@ from django.forms import ModelForm
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
+from config.json_body import JSONBodyError, json_body_parse
 from courses.models import Asset, Lesson, Module
 
 # --- Lesson bodies: TipTap JSON ---------------------------------------------------------------
@@ -103,6 +104,10 @@ def _type_first(node: Any) -> Any:
     return node
 
 
+TIPTAP_MAX_BYTES = 2 * 1024 * 1024
+TIPTAP_MAX_DEPTH = 64  # far deeper than any list-in-quote-in-list a lesson body holds
+
+
 class TipTapJSONField(forms.JSONField):
     """A TipTap document as indented JSON in a textarea, validated against the renderer's node types."""
 
@@ -112,6 +117,15 @@ class TipTapJSONField(forms.JSONField):
         )
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        # Bounded first: 3000 nested brackets are a RecursionError in json.loads, a NUL a database error.
+        if isinstance(value, str) and value.strip() and not self.disabled:
+            try:
+                json_body_parse(value, max_bytes=TIPTAP_MAX_BYTES, max_depth=TIPTAP_MAX_DEPTH)
+            except JSONBodyError as exc:
+                raise ValidationError(str(exc).replace("The body", "The lesson body"), code="invalid") from exc
+        return super().to_python(value)
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):

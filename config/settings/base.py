@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,7 +36,7 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.SyllabusAdminConfig",  # django.contrib.admin with config/admin_site.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,10 +57,14 @@ INSTALLED_APPS = [
     "progress",
     "emails",
     "analytics",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before sessions and auth: a NUL in the address is refused before any query.
+    "config.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,11 +94,46 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "csp.context_processors.nonce",
                 "billing.context_processors.billing",
             ],
         },
     },
 ]
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Scripts only from the site itself (the Mux Player and the editor bundle are self-hosted static files)
+# and inline scripts only with the per-response nonce (`<script nonce="{{ CSP_NONCE }}">`). Media, images
+# and connections only to the providers really used: Mux Video (stream.mux.com, image.mux.com), Mux
+# Data (*.litix.io), and the Google Cloud Storage host the admin PUTs direct uploads to. Stripe
+# Checkout, the portal and Google sign-in are redirects after our own form posts (form-action).
+MUX_CSP_HOSTS = ["https://stream.mux.com", "https://image.mux.com"]
+MUX_DIRECT_UPLOAD_HOST = "https://storage.googleapis.com"
+# Until the Mux Player is served from our static files, its pinned, SRI-checked file comes from jsDelivr.
+CSP_EXTRA_SCRIPT_HOSTS = env_list("CSP_EXTRA_SCRIPT_HOSTS", "https://cdn.jsdelivr.net")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *CSP_EXTRA_SCRIPT_HOSTS],
+        # Mux Player styles its shadow DOM at run time and the admin uses style attributes: styles
+        # cannot run code, so inline styles are allowed; inline scripts are not.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *MUX_CSP_HOSTS],
+        "media-src": [SELF, "blob:", *MUX_CSP_HOSTS],
+        "connect-src": [SELF, *MUX_CSP_HOSTS, "https://*.litix.io", MUX_DIRECT_UPLOAD_HOST],
+        "worker-src": [SELF, "blob:"],  # the player's HLS engine runs in a blob worker
+        "font-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [
+            SELF,
+            "https://checkout.stripe.com",
+            "https://billing.stripe.com",
+            "https://accounts.google.com",
+        ],
+    }
+}
 
 # --- Database --------------------------------------------------------------------------------
 # PostgreSQL in production and tests; SQLite only as the zero-setup default of `make run`.
