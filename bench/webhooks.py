@@ -113,6 +113,22 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _cpu_seconds(root_pid: int) -> float:
+    """User + system CPU of a process's children (the gunicorn workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == root_pid:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _request(port: int, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
@@ -208,6 +224,15 @@ def main(argv: list[str]) -> int:
         for _ in range(2 * args.web_workers):  # warm every web worker (imports, first connection)
             deliver(0)
 
+        # One sender alone first: the service time itself, with no queueing behind other deliveries.
+        sequential = []
+        for n in range(50):
+            start = time.perf_counter()
+            deliver(10_000 + n)
+            sequential.append((time.perf_counter() - start) * 1000)
+
+        gunicorn_pid = processes[-1].pid
+        cpu_before = _cpu_seconds(gunicorn_pid)
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         lock = threading.Lock()
@@ -231,6 +256,7 @@ def main(argv: list[str]) -> int:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        web_cpu = _cpu_seconds(gunicorn_pid) - cpu_before
         hanging_at_stripe = len(fake.hanging)
 
         load = os.getloadavg()
@@ -247,6 +273,9 @@ def main(argv: list[str]) -> int:
             "p99_ms": round(_percentile(latencies, 0.99), 1),
             "max_ms": round(max(latencies), 1),
             "deliveries_per_second": round(len(latencies) / wall, 1),
+            "one_sender_alone_p50_ms": round(statistics.median(sequential), 1),
+            "one_sender_alone_p99_ms": round(_percentile(sequential, 0.99), 1),
+            "web_cpu_ms_per_delivery": round(web_cpu * 1000 / len(latencies), 1),
             "stripe_reads_hanging_in_the_celery_worker": hanging_at_stripe,
             "healthz_during_run": health_during,
         }

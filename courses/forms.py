@@ -124,7 +124,9 @@ class TipTapJSONField(forms.JSONField):
             try:
                 json_body_parse(value, max_bytes=TIPTAP_MAX_BYTES, max_depth=TIPTAP_MAX_DEPTH)
             except JSONBodyError as exc:
-                raise ValidationError(str(exc).replace("The body", "The lesson body"), code="invalid") from exc
+                # Plain syntax errors get JSONField's own "Enter a valid JSON." below.
+                if not str(exc).startswith("The body is not valid JSON"):
+                    raise ValidationError(str(exc).replace("The body", "The lesson body"), code="invalid") from exc
         return super().to_python(value)
 
     def prepare_value(self, value: Any) -> Any:
