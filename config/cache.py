@@ -1,12 +1,19 @@
-"""The default cache: Django's Redis cache, failing open when Redis is unreachable.
+"""The default cache: Django's Redis cache with one redis-py client per connection pool, failing open
+when Redis is unreachable.
 
-The cache holds nothing that must survive (allauth's rate-limit counters, the beacon's counters,
-throw-away lookups), so a Redis outage must not turn sign-in, sign-up or password reset into a 500.
-While Redis is down every read misses, every write is dropped and `add` reports success (so
+One client per pool: Django's `RedisCacheClient.get_client` builds a new `redis.Redis` for every cache
+call; building one (its response-callback tables) costs about as much CPU as the GET itself, and every
+signed-in request makes at least two (its session, the course content version). The client is
+thread-safe and holds no connection of its own (the pool does), so one per pool is enough.
+
+Failing open (`FailOpenRedisCache`, the configured backend): the cache holds nothing that must
+survive (allauth's rate-limit counters, the beacon's counters, cached sessions whose record is the
+database, throw-away lookups), so a Redis outage must not turn sign-in, sign-up or password reset into
+a 500. While Redis is down every read misses, every write is dropped and `add` reports success (so
 allauth's short cache lock is "taken" and its check goes on): **rate limits are not enforced during
-the outage** — a documented, logged degradation (README "Operations"), never an error page.
-Redis is also given short socket timeouts and no client-side retries, so a down or black-holed Redis
-costs a request milliseconds, not the seconds redis-py's default retry backoff would.
+the outage** — a documented, logged degradation (README "Operations"), never an error page. Redis is
+also given short socket timeouts and no client-side retries, so a down or black-holed Redis costs a
+request milliseconds, not the seconds redis-py's default retry backoff would.
 """
 
 from __future__ import annotations
@@ -16,12 +23,33 @@ import time
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
+
+
+class RedisCacheClient(DjangoRedisCacheClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = RedisCacheClient
+
 
 # One warning per process per interval: an outage must be visible in the logs without flooding them.
 WARNING_INTERVAL_SECONDS = 30.0
@@ -29,6 +57,8 @@ SOCKET_TIMEOUT_SECONDS = 0.5
 
 
 class FailOpenRedisCache(RedisCache):
+    """`RedisCache` (below: one client per pool) failing open, as the module docstring says."""
+
     _last_warning = 0.0
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
