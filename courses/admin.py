@@ -6,7 +6,6 @@ the custom actions (publish, move, video upload), so each object's "History" pag
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -22,9 +21,12 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from config.admin_tools import ReadOnlyAdmin
+from config.json_body import JSONBodyError, json_body_parse
 from courses import mux, services
 from courses.content import lesson_body_html, tiptap_document_errors
 from courses.forms import (
+    TIPTAP_MAX_BYTES,
+    TIPTAP_MAX_DEPTH,
     AssetAdminForm,
     AssetInlineForm,
     AssetInlineFormSet,
@@ -38,7 +40,7 @@ from courses.forms import (
     ModuleChangelistFormSet,
     VideoUploadForm,
 )
-from courses.models import Asset, Lesson, Module, MuxEvent, VideoStatus
+from courses.models import Asset, Lesson, Module, MuxEvent, MuxEventStatus, VideoStatus
 
 
 class LessonInline(admin.TabularInline):
@@ -330,8 +332,8 @@ class LessonAdmin(_ContentAdmin):
         if not raw.strip():
             return JsonResponse({"html": "", "errors": []})
         try:
-            document = json.loads(raw)
-        except ValueError as exc:
+            document = json_body_parse(raw, max_bytes=TIPTAP_MAX_BYTES, max_depth=TIPTAP_MAX_DEPTH)
+        except JSONBodyError as exc:
             return JsonResponse({"html": "", "errors": [f"Not valid JSON: {exc}"]}, status=400)
         errors = tiptap_document_errors(document)
         if errors:
@@ -371,7 +373,32 @@ class AssetAdmin(admin.ModelAdmin):
 
 @admin.register(MuxEvent)
 class MuxEventAdmin(ReadOnlyAdmin):
-    list_display = ("mux_event_id", "type", "object_id", "status", "received_at", "processed_at")
+    list_display = ("mux_event_id", "type", "object_id", "status", "attempts", "received_at", "processed_at")
     list_filter = ("status", "type")
     search_fields = ("mux_event_id", "object_id")
-    readonly_fields = ("mux_event_id", "type", "object_id", "status", "error", "payload", "received_at", "processed_at")
+    readonly_fields = (
+        "mux_event_id",
+        "type",
+        "object_id",
+        "status",
+        "flag",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "payload",
+        "received_at",
+        "processed_at",
+    )
+    actions = ["reprocess"]
+
+    @admin.action(description="Reprocess selected events")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[MuxEvent]) -> None:
+        counts: dict[str, int] = {}
+        for event in queryset.exclude(status=MuxEventStatus.PROCESSED).order_by("received_at"):
+            result = services.mux_event_reprocess(mux_event=event)
+            counts[result.status] = counts.get(result.status, 0) + 1
+        summary = ", ".join(f"{n} {MuxEventStatus(status).label.lower()}" for status, n in sorted(counts.items()))
+        if summary:
+            self.message_user(request, f"Reprocessed: {summary}.")
+        else:
+            self.message_user(request, "Processed events are left alone.", messages.INFO)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from analytics.models import EventName
@@ -65,9 +66,18 @@ def _inactive_nudge(item: EmailQueue, user: User) -> str | None:
     return None
 
 
+# The reason a row whose premise is already past is cancelled with (replayed or late events can queue one).
+STALE = "stale"
+# A final notice sent this long after its time speaks of a dunning cycle Stripe has moved on from.
+FINAL_NOTICE_STALE_AFTER = timedelta(days=2)
+
+
 def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
     subscription = subscription_for(user)
     period_end = _parse((item.data or {}).get("period_end"))
+    # "Your membership renews on <date>" about a date already gone (a replayed or late event queued it).
+    if period_end is not None and period_end <= timezone.now():
+        return STALE
     if subscription is None or not subscription.grants_access:
         return "subscription no longer active"
     if subscription.cancel_at_period_end:
@@ -81,6 +91,16 @@ def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
     subscription = subscription_for(user)
     if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:
         return "subscription no longer past due"
+    failed_at = _parse((item.data or {}).get("failed_at"))
+    # About another dunning cycle than the open one, or days after its time: the notice's premise is past.
+    if (
+        failed_at is not None
+        and subscription.payment_failed_at is not None
+        and failed_at != subscription.payment_failed_at
+    ):
+        return STALE
+    if timezone.now() > item.scheduled_for + FINAL_NOTICE_STALE_AFTER:
+        return STALE
     return None
 
 

@@ -3,7 +3,7 @@
 ordering rules. Callers import from `courses.forms`."""
 
 from courses.forms.asset import AssetAdminForm, AssetInlineForm, AssetInlineFormSet
-from courses.forms.body import TipTapJSONField
+from courses.forms.body import TIPTAP_MAX_BYTES, TIPTAP_MAX_DEPTH, TipTapJSONField
 from courses.forms.lesson import (
     LessonAdminForm,
     LessonChangelistForm,
@@ -15,6 +15,8 @@ from courses.forms.module import ModuleAdminForm, ModuleChangelistForm, ModuleCh
 from courses.forms.video import VideoUploadForm
 
 __all__ = [
+    "TIPTAP_MAX_BYTES",
+    "TIPTAP_MAX_DEPTH",
     "AssetAdminForm",
     "AssetInlineForm",
     "AssetInlineFormSet",

@@ -8,7 +8,11 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from config.json_body import JSONBodyError, json_body_parse
 from courses.content import tiptap_document_errors
+
+TIPTAP_MAX_BYTES = 2 * 1024 * 1024
+TIPTAP_MAX_DEPTH = 64  # far deeper than any list-in-quote-in-list a lesson body holds
 
 
 def _type_first(node: Any) -> Any:
@@ -31,6 +35,17 @@ class TipTapJSONField(forms.JSONField):
         )
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        # Bounded first: 3000 nested brackets are a RecursionError in json.loads, a NUL a database error.
+        if isinstance(value, str) and value.strip() and not self.disabled:
+            try:
+                json_body_parse(value, max_bytes=TIPTAP_MAX_BYTES, max_depth=TIPTAP_MAX_DEPTH)
+            except JSONBodyError as exc:
+                # Plain syntax errors get JSONField's own "Enter a valid JSON." below.
+                if not str(exc).startswith("The body is not valid JSON"):
+                    raise ValidationError(str(exc).replace("The body", "The lesson body"), code="invalid") from exc
+        return super().to_python(value)
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):

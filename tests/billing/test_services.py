@@ -105,7 +105,9 @@ def test_concurrent_deliveries_are_handled_once(fake_stripe):
                 payload=payload,
             )
             barrier.wait()
-            services.stripe_event_receive(event=event)
+            # What the webhook does: store once, then the processing task (eager here, in this thread).
+            stored = services.stripe_event_receive(event=event)
+            services.stripe_event_process(stripe_event_pk=stored.pk)
         except BaseException as exc:  # noqa: BLE001 - a thread's failure is asserted below
             errors.append(exc)
         finally:
