@@ -16,6 +16,13 @@ BUILD_GOAL_MAX_LENGTH = 2000
 
 
 class OnboardingForm(forms.Form):
+    name = forms.CharField(
+        label="What should we call you?",
+        help_text="Optional. We use it to greet you; leave it empty and we won't guess.",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
     user_type = forms.ChoiceField(
         label="Which describes you best?",
         choices=UserType.choices,

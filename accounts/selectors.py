@@ -3,6 +3,7 @@ through their own selectors; a fixed number of queries whatever the amount of da
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -172,3 +173,23 @@ def user_data_export(*, user: User) -> dict[str, Any]:
             for template, to, subject, status, error, sent_at in emails
         ],
     }
+
+
+@functools.lru_cache(maxsize=512)
+def device_name(user_agent: str) -> str:
+    """A readable name for a session's browser, from its User-Agent ("Chrome on Windows", "Safari on iPhone"),
+    by ua-parser (the maintained uap-core rules). Unknown agents fall back to a short form of the raw string."""
+    from ua_parser import parse
+
+    result = parse(user_agent or "")
+    browser = result.user_agent.family if result.user_agent else ""
+    os_name = result.os.family if result.os else ""
+    device = result.device.family if result.device else ""
+    if browser in {"", "Other"} and os_name in {"", "Other"}:
+        raw = (user_agent or "").strip()
+        return (raw[:40] + "…") if len(raw) > 40 else (raw or "Unknown browser")
+    place = device if device and device not in {"Other", "Mac", "K"} and not device.startswith("Generic") else os_name
+    if os_name and place != os_name and os_name not in {"Other"}:
+        place = f"{place} ({os_name})"
+    browser = browser.replace("Mobile Safari", "Safari").replace("HeadlessChrome", "Chrome")
+    return f"{browser} on {place}" if place and place != "Other" else browser

@@ -16,8 +16,8 @@ def test_the_sessions_page_lists_each_device_and_signs_out_the_others(user):
     page = client.get("/accounts/sessions/")
     body = page.content.decode()
     assert page.status_code == 200
-    assert "Laptop Browser" in body and "Phone Browser" in body and "Current" in body
-    assert "Sign Out Other Sessions" in body
+    assert "Laptop Browser" in body and "Phone Browser" in body and "This device" in body
+    assert "Sign out of all other devices" in body
     assert UserSession.objects.filter(user=user).count() == 2
     assert "Signed in on 2 devices" in client.get("/account/").content.decode()
 

@@ -56,7 +56,11 @@ def test_duplicate_email_is_refused_on_the_form_and_nothing_is_saved(client):
     response = signup(client, "TAKEN@example.com")
 
     assert response.status_code == 200
-    assert "A user is already registered with this email address." in response.content.decode()
+    body = response.content.decode()
+    assert "There&#x27;s already an account with this email address." in body
+    # The way forward: sign in, or reset the password.
+    notice = body[body.index("data-email-taken") :]
+    assert 'href="/accounts/login/"' in notice[:600] and 'href="/accounts/password/reset/"' in notice[:600]
     assert list(User.objects.all()) == [existing]
     assert not Event.objects.exists() and not EmailQueue.objects.exists()
     assert "_auth_user_id" not in client.session
