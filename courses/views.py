@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from analytics.models import EventName
 from analytics.services import event_track
-from billing.selectors import has_access
+from billing.selectors import has_access, stripe_setup_notice
 from courses import mux
 from courses.models import Lesson, PlaybackPolicy
 from courses.selectors import (
@@ -37,6 +37,7 @@ from courses.selectors import (
     published_modules,
 )
 from courses.storage import AssetFileMissing, asset_download
+from pages.selectors import landing_content
 from progress.selectors import completed_lesson_ids, progress_for_lessons
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def plans() -> list[dict[str, Any]]:
             "price": monthly,
             "period": "month",
             "note": "Cancel any time.",
+            "cta": "Subscribe monthly",  # the same label on the landing page, the paywall and /pricing/
             "featured": False,
         },
         {
@@ -66,6 +68,7 @@ def plans() -> list[dict[str, Any]]:
             "price": annual,
             "period": "year",
             "note": f"About ${annual / 12:.0f} a month — save ${savings} a year." if savings > 0 else "Billed yearly.",
+            "cta": "Subscribe annually",
             "featured": True,
         },
     ]
@@ -95,7 +98,8 @@ def player_for(lesson: Lesson, *, position: int) -> Player:
     signed tokens, minted here and only here, after the access check.
     """
     playback_id = lesson.mux_playback_id or ""
-    is_demo = False
+    # Mux's public test streams (the demo course's videos; listed by config.settings.local only) play unsigned.
+    is_demo = bool(playback_id) and playback_id in getattr(settings, "MUX_DEMO_PLAYBACK_IDS", ())
     demo_playback_id = getattr(settings, "MUX_DEMO_PLAYBACK_ID", "")  # set by config.settings.local only
     if not playback_id and lesson.is_free and demo_playback_id:
         # Demo content has no uploads; the free lesson shows Mux's public test stream instead.
@@ -141,6 +145,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         "seconds_total": sum(m.total_seconds for m in modules),
         "free_lesson": first_free_lesson(),
         "plans": plans(),
+        "site": landing_content(),
     }
     return render(request, "courses/landing.html", context)
 
@@ -193,7 +198,8 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if access is LessonAccess.PAYWALL:
         event_track(name=EventName.PAYWALL_VIEWED, user=request.user, properties={"lesson_id": lesson.pk})
-        return render(request, "courses/paywall.html", {"lesson": lesson, "plans": plans()})
+        context = {"lesson": lesson, "plans": plans(), "stripe_missing": stripe_setup_notice()}
+        return render(request, "courses/paywall.html", context)
 
     user = request.user
     event_track(

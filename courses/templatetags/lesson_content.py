@@ -57,3 +57,11 @@ def duration_short(seconds: Any) -> str:
     """10140 -> "2h 49m", 540 -> "9m"; for tight spaces."""
     words = duration_words(seconds)
     return words.replace(" h", "h").replace(" min", "m")
+
+
+@register.simple_tag
+def lesson_from_next(next_url: Any) -> Any:
+    """`{% lesson_from_next redirect_field_value as next_lesson %}`: the lesson a sign-in will lead to, if any."""
+    from courses.selectors import lesson_for_next_url
+
+    return lesson_for_next_url(str(next_url or ""))
