@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz
+from config.views import favicon
 
 admin.site.site_header = "Syllabus admin"
 admin.site.site_title = "Syllabus admin"
@@ -9,6 +10,7 @@ admin.site.index_title = "Course, learners, billing and email"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     # /admin/analytics/ is mounted before the admin's catch-all.
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),

@@ -58,6 +58,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "resume_seconds": resume.position_seconds if resume else 0,
         "recent": recently_completed(user=user),  # type: ignore[arg-type]
     }
+    # Nothing completed and nothing started: a first visit, not "welcome back".
+    context["first_visit"] = context["done_total"] == 0 and not context["resume_seconds"]
     return render(request, "progress/dashboard.html", context)
 
 

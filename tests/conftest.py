@@ -207,6 +207,10 @@ def browser_page(live_server: Any) -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(base_url=live_server.url)
+        # Nothing leaves the machine: any request to another origin (Mux's streams, images and data beacons)
+        # fails at once instead of waiting on DNS. A test's own page.route (a Stripe stand-in) takes precedence.
+        local = live_server.url
+        context.route(lambda url: not url.startswith(local), lambda route: route.abort())
         page = context.new_page()
         page.set_default_timeout(10_000)
         try:
