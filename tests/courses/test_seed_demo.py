@@ -61,3 +61,15 @@ def test_seed_demo_refuses_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("seed_demo")
+
+
+def test_the_run_summary_box_names_both_logins():
+    from courses.management.commands.run_summary import summary_box
+
+    box = summary_box("http://127.0.0.1:8000", worker_ready=True).splitlines()
+    assert len({len(line) for line in box}) == 1  # a closed box: every line the same width
+    text = "\n".join(box)
+    assert (
+        "admin@syllabus.local / syllabus-demo-admin" in text and "member@syllabus.local / syllabus-demo-member" in text
+    )
+    assert "http://127.0.0.1:8000/dashboard/" in text and ".run/mail/" in text

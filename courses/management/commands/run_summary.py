@@ -26,11 +26,14 @@ def _web_up(url: str) -> bool:
 
 
 def summary_box(site_url: str, *, worker_ready: bool) -> str:
+    admin = f"{DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
+    member = f"{DEMO_MEMBER_EMAIL} / {DEMO_MEMBER_PASSWORD}"
+    column = max(len(admin), len(member))
     lines = [
         f"Syllabus is running at {site_url}/",
         "",
-        f"Admin   {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}   → {site_url}/admin/",
-        f"Member  {DEMO_MEMBER_EMAIL} / {DEMO_MEMBER_PASSWORD}   → {site_url}/dashboard/",
+        f"Admin   {admin.ljust(column)}  → {site_url}/admin/",
+        f"Member  {member.ljust(column)}  → {site_url}/dashboard/",
         "        (an active subscription: every lesson is open)",
         "",
         "Emails print here as one line; full messages are in .run/mail/.",
