@@ -91,23 +91,34 @@ def _lesson_link(lesson: Any) -> dict[str, str] | None:
 
 
 def _free_lesson() -> dict[str, str] | None:
-    from courses.selectors import published_lessons
+    from courses.selectors import published_course
 
-    return _lesson_link(published_lessons().select_related("module").filter(is_free=True).first())
+    return _lesson_link(published_course().free_lesson)
 
 
 def _progress(user: User) -> dict[str, Any]:
-    from progress.selectors import course_progress, next_lesson_for
+    """The learner's standing, from the cached published course and one query of completed lessons
+    (the same answers as the seed's progress and next-lesson queries, see progress.selectors)."""
+    from courses.selectors import published_course
+    from progress.selectors import completed_lesson_ids
 
-    modules = course_progress(user=user)
-    total = sum(m.total_lessons for m in modules)
-    done = sum(m.completed_lessons for m in modules)
+    course = published_course()
+    done = getattr(user, "completed_lesson_ids", None)  # prefetched for a drain's batch (emails.guards)
+    if done is None:
+        done = completed_lesson_ids(user=user)
+    per_module = [(len(m.lessons), sum(1 for lesson in m.lessons if lesson.pk in done)) for m in course.modules]
+    total = sum(t for t, _ in per_module)
+    completed = sum(c for _, c in per_module)
     return {
-        "next_lesson": _lesson_link(next_lesson_for(user=user)),
-        "modules_total": len(modules),
-        "modules_done": sum(1 for m in modules if m.total_lessons and m.completed_lessons == m.total_lessons),
-        "percent": round(100 * done / total) if total else 0,
+        "next_lesson": _lesson_link(next((lesson for lesson in course.lessons if lesson.pk not in done), None)),
+        "modules_total": len(per_module),
+        "modules_done": sum(1 for t, c in per_module if t and c == t),
+        "percent": round(100 * completed / total) if total else 0,
     }
+
+
+# Templates whose context includes the learner's progress (`_progress`).
+PROGRESS_TEMPLATES = frozenset({EmailTemplate.MODULE_COMPLETE, EmailTemplate.INACTIVE_NUDGE})
 
 
 def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[str, Any]:

@@ -99,7 +99,17 @@ TEMPLATES = [
 # --- Database --------------------------------------------------------------------------------
 # PostgreSQL in production and tests; SQLite only as the zero-setup default of `make run`.
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# Persistent connections (one per worker process). Health checks are off by default: each costs a
+# round trip at the start of every request, and a connection that broke (database restart) is closed
+# by Django at the end of the request that found it, so a restart costs each worker one failed request.
+# Turn them on where connections die often (a proxy or pooler that drops idle connections).
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker ---------------------------------------------------------------
@@ -107,13 +117,18 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "syllabus"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions are read from the cache on every signed-in request (Django's cached_db, hardened for a cache
+# outage in config/sessions.py) and written through to the database,
+# which stays the record (allauth's session list, "sign out other devices", a cache flush).
+SESSION_ENGINE = "config.sessions"
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
