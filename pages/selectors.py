@@ -3,12 +3,15 @@ save clears it): a warm landing page spends no query on it."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
 from pages.defaults import DEMO_CONTENT, DEMO_FAQ, DEMO_TESTIMONIALS
 from pages.models import FaqItem, SiteContent, Testimonial
+
+logger = logging.getLogger(__name__)
 
 CACHE_KEY = "pages:site-content:v1"
 CACHE_SECONDS = 15 * 60
@@ -33,9 +36,22 @@ def _defaults() -> LandingContent:
 
 def landing_content() -> LandingContent:
     """The landing page's words: the admin's row, else the defaults. Three queries when cold, none when warm."""
-    cached = cache.get(CACHE_KEY)
+    try:
+        cached = cache.get(CACHE_KEY)
+    except Exception:  # with the cache down the page reads the database, never fails
+        logger.warning("site content cache unavailable; reading the database", exc_info=True)
+        return _read()
     if cached is not None:
         return cached
+    result = _read()
+    try:
+        cache.set(CACHE_KEY, result, CACHE_SECONDS)
+    except Exception:
+        logger.warning("site content cache unavailable; not cached", exc_info=True)
+    return result
+
+
+def _read() -> LandingContent:
     content = SiteContent.objects.first()
     if content is None:
         result = _defaults()
@@ -45,5 +61,4 @@ def landing_content() -> LandingContent:
             testimonials=list(content.testimonials.all()),
             faq_items=list(content.faq_items.all()),
         )
-    cache.set(CACHE_KEY, result, CACHE_SECONDS)
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.cache import cache
 from django.db import transaction
 
@@ -9,10 +11,19 @@ from pages.defaults import DEMO_CONTENT, DEMO_FAQ, DEMO_TESTIMONIALS
 from pages.models import FaqItem, SiteContent, Testimonial
 from pages.selectors import CACHE_KEY
 
+logger = logging.getLogger(__name__)
+
 
 def site_content_cache_clear() -> None:
     """Call after any change to the site content (the admin does): the landing page reads it fresh."""
-    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+    transaction.on_commit(_cache_delete)
+
+
+def _cache_delete() -> None:
+    try:
+        cache.delete(CACHE_KEY)
+    except Exception:  # noqa: BLE001 — an edit must save even with the cache down
+        logger.warning("site content cache unavailable: the landing page may show old words for 15 minutes")
 
 
 def site_content_demo_load() -> SiteContent:
