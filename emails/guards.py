@@ -86,6 +86,30 @@ def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
     return None
 
 
+def _qa_reply(item: EmailQueue, user: User) -> str | None:
+    from courses.selectors import LessonAccess, lesson_access
+    from qa.selectors import qa_reply_email_context
+
+    data = item.data or {}
+    found = qa_reply_email_context(question_id=str(data.get("question_id") or ""), since=_parse(data.get("since")))
+    if found is None:
+        return "question removed or hidden"
+    if not found["answers"]:
+        return "no new answers to show"
+    if lesson_access(user, found["question"].lesson) is not LessonAccess.WATCH:
+        return "asker can no longer open the lesson"
+    return None
+
+
+def _certificate(item: EmailQueue, user: User) -> str | None:
+    from certificates.selectors import certificate_public_get
+
+    certificate = certificate_public_get(str((item.data or {}).get("certificate_id") or ""), include_hidden=True)
+    if certificate is None:
+        return "certificate revoked"
+    return None
+
+
 TEMPLATE_GUARDS: dict[str, Callable[[EmailQueue, User], str | None]] = {
     EmailTemplate.START_JOURNEY: _start_journey,
     EmailTemplate.ABANDONMENT_1: _abandonment,
@@ -94,6 +118,8 @@ TEMPLATE_GUARDS: dict[str, Callable[[EmailQueue, User], str | None]] = {
     EmailTemplate.INACTIVE_NUDGE: _inactive_nudge,
     EmailTemplate.RENEWAL_REMINDER: _renewal_reminder,
     EmailTemplate.PAYMENT_FAILED_FINAL: _payment_failed_final,
+    EmailTemplate.QA_REPLY: _qa_reply,
+    EmailTemplate.CERTIFICATE: _certificate,
 }
 
 

@@ -43,6 +43,8 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     EmailTemplate.RENEWAL_REMINDER: {"period_end": "2026-02-01T00:00:00+00:00", "plan": "ANNUAL"},
     EmailTemplate.PAYMENT_FAILED: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
     EmailTemplate.PAYMENT_FAILED_FINAL: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
+    EmailTemplate.QA_REPLY: {"question_id": "sample", "lesson_id": "sample", "since": None},
+    EmailTemplate.CERTIFICATE: {"certificate_id": "sample"},
 }
 
 
@@ -138,7 +140,50 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
     if template in {EmailTemplate.PAYMENT_FAILED, EmailTemplate.PAYMENT_FAILED_FINAL}:
         plan_label, amount = _plan_amount(data.get("plan"))
         return {"failed_at": _when(data.get("failed_at")), "plan_label": plan_label, "amount": amount}
+    if template == EmailTemplate.QA_REPLY:
+        return _qa_reply(data)
+    if template == EmailTemplate.CERTIFICATE:
+        return _certificate(data)
     return {}
+
+
+def _qa_reply(data: dict[str, Any]) -> dict[str, Any]:
+    from qa.selectors import qa_reply_email_context
+
+    found = qa_reply_email_context(question_id=str(data.get("question_id") or ""), since=_when(data.get("since")))
+    if found is None:  # the admin preview's sample row, or a question removed since (the guard cancels those)
+        return {"question_excerpt": "How do I resume a lesson on another device?", "answers": [], "thread_url": ""}
+    question = found["question"]
+    return {
+        "question_excerpt": _excerpt(question.body),
+        "lesson_title": question.lesson.title,
+        "thread_url": absolute(f"/lessons/{question.lesson_id}/#question-{question.pk}"),
+        "answers": [
+            {"author": a.author.name or "A learner", "by_staff": a.by_staff, "excerpt": _excerpt(a.body)}
+            for a in found["answers"]
+        ],
+    }
+
+
+def _certificate(data: dict[str, Any]) -> dict[str, Any]:
+    from certificates.selectors import certificate_links, certificate_public_get
+
+    certificate = certificate_public_get(str(data.get("certificate_id") or ""), include_hidden=True)
+    if certificate is None:
+        return {"course_title": settings.COURSE_TITLE, "certificate_url": absolute("/dashboard/"), "pdf_url": ""}
+    links = certificate_links(certificate)
+    return {
+        "course_title": certificate.course_title,
+        "certificate_url": links.page,
+        "pdf_url": links.pdf,
+        "linkedin_url": links.linkedin,
+        "issued_at": certificate.issued_at,
+    }
+
+
+def _excerpt(text: str, limit: int = 280) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def email_context(*, template: str, user: User, data: dict[str, Any] | None) -> dict[str, Any]:

@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "progress",
     "emails",
     "analytics",
+    "qa",
+    "notes",
+    "certificates",
     "pages",
 ]
 
@@ -331,6 +334,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "analytics-rollup": {"task": "analytics.tasks.analytics_rollup", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
+
+# --- Community: lesson Q&A, notes, certificates ---------------------------------------------------
+# Posting limits per learner (django-ratelimit's "count/period" syntax, counted in the default cache).
+# A cache outage lets posts through (RATELIMIT_FAIL_OPEN): the limit is spam protection, not access control.
+QA_POST_RATE = env("QA_POST_RATE", "10/10m")
+NOTES_POST_RATE = env("NOTES_POST_RATE", "60/10m")
+RATELIMIT_FAIL_OPEN = True
+# The course's name on certificates, their public page and LinkedIn's "add to profile".
+COURSE_TITLE = env("COURSE_TITLE", "The Syllabus course")
+CERTIFICATE_ISSUER = env("CERTIFICATE_ISSUER", "Syllabus")
+# A TrueType font for names outside Latin-1 on the PDF and share image (DejaVu where installed);
+# without one, the PDF falls back to the built-in Helvetica.
+CERTIFICATE_FONT_PATH = env("CERTIFICATE_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+CERTIFICATE_FONT_BOLD_PATH = env("CERTIFICATE_FONT_BOLD_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {

@@ -23,9 +23,11 @@ pytestmark = pytest.mark.django_db
 #   outline:   completed ids, subscription (has_access)                                       = 2
 #   lesson:    lesson+module, subscription, lesson_viewed insert (autocommit, no transaction of
 #              its own), the module lessons' progress                                         = 4
+#              + the learner's notes on the lesson, the Q&A thread (questions and answers: one) = 2
 #   dashboard: the learner's progress rows, subscription (has_access for "next")            = 2
+#              + recent notes (with their total), open questions asked, the certificate      = 3
 #   account:   subscription, email addresses, social accounts, sessions                      = 4
-QUERIES = {"landing": 1 + 1, "outline": 1 + 2, "lesson": 1 + 4, "dashboard": 1 + 2, "account": 1 + 4}
+QUERIES = {"landing": 1 + 1, "outline": 1 + 2, "lesson": 1 + 4 + 2, "dashboard": 1 + 2 + 3, "account": 1 + 4}
 BUDGET = 8
 
 
