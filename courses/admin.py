@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms import BaseModelFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.admin_tools import ReadOnlyAdmin
 from config.json_body import JSONBodyError, json_body_parse
 from courses import mux, services
+from courses.content import lesson_body_html, tiptap_document_errors
 from courses.forms import (
     TIPTAP_MAX_BYTES,
     TIPTAP_MAX_DEPTH,
@@ -37,14 +39,8 @@ from courses.forms import (
     ModuleChangelistForm,
     ModuleChangelistFormSet,
     VideoUploadForm,
-    tiptap_document_errors,
 )
 from courses.models import Asset, Lesson, Module, MuxEvent, MuxEventStatus, VideoStatus
-
-
-def learner_url(lesson: Lesson) -> str:
-    """The lesson page (DESIGN §11: /lessons/<id>/); staff see unpublished lessons there with a banner."""
-    return f"/lessons/{lesson.pk}/"
 
 
 class LessonInline(admin.TabularInline):
@@ -56,6 +52,9 @@ class LessonInline(admin.TabularInline):
     ordering = ("order",)
     extra = 0
     show_change_link = True
+    # No "View on site" per row: Django would route it through the contenttypes shortcut and the
+    # migrate-time Site row; the lesson's own admin page has the learner preview.
+    view_on_site = False
 
 
 class AssetInline(admin.TabularInline):
@@ -71,8 +70,6 @@ class AssetInline(admin.TabularInline):
 
     @admin.display(description="size")
     def file_size_display(self, obj: Asset) -> str:
-        from django.template.defaultfilters import filesizeformat
-
         return filesizeformat(obj.file_size) if obj.file_size is not None else "—"
 
 
@@ -222,7 +219,7 @@ class LessonAdmin(_ContentAdmin):
         return services.lessons_move(lesson_ids=ids, up=up)
 
     def view_on_site(self, obj: Lesson) -> str:  # type: ignore[override]
-        return learner_url(obj)
+        return obj.get_absolute_url()
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
         return LessonChangelistForm
@@ -244,7 +241,7 @@ class LessonAdmin(_ContentAdmin):
     def preview_link(self, obj: Lesson) -> SafeString:
         return format_html(
             '<a href="{}" target="_blank" rel="noopener" title="Preview as learner" class="nowrap">Preview ↗</a>',
-            learner_url(obj),
+            obj.get_absolute_url(),
         )
 
     @admin.display(description="Video")
@@ -346,8 +343,6 @@ class LessonAdmin(_ContentAdmin):
 
 def _render_body(document: Any) -> SafeString:
     # The lesson page's renderer (tiptapy + nh3), so the preview is exactly what learners get.
-    from courses.content import lesson_body_html
-
     return lesson_body_html(document)
 
 

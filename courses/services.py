@@ -22,6 +22,7 @@ from config.provider_events import (
     provider_event_store,
     provider_events_due,
 )
+from config.services import model_update
 from courses import mux
 from courses.demo import DEMO_COURSE, asset_text, tiptap_body
 from courses.models import Asset, Lesson, Module, MuxEvent, PlaybackPolicy, VideoStatus
@@ -86,11 +87,15 @@ def lesson_video_upload_create(*, lesson: Lesson) -> mux.DirectUpload:
     upload = mux.direct_upload_create(
         passthrough=lesson.id, playback_policy=policy.value, cors_origin=settings.SITE_URL
     )
-    lesson.mux_upload_id = upload.id
-    lesson.mux_playback_policy = policy
-    lesson.video_status = VideoStatus.WAITING
-    lesson.video_error = ""
-    lesson.save(update_fields=["mux_upload_id", "mux_playback_policy", "video_status", "video_error", "updated_at"])
+    model_update(
+        instance=lesson,
+        data={
+            "mux_upload_id": upload.id,
+            "mux_playback_policy": policy,
+            "video_status": VideoStatus.WAITING,
+            "video_error": "",
+        },
+    )
     return upload
 
 
@@ -126,10 +131,9 @@ def lesson_video_asset_created(*, upload_id: str, asset_id: str) -> Lesson | Non
         return None
     if lesson.mux_asset_id == asset_id and lesson.video_status in (VideoStatus.READY, VideoStatus.ERRORED):
         return lesson
-    lesson.mux_asset_id = asset_id
-    lesson.video_status = VideoStatus.PROCESSING
-    lesson.video_error = ""
-    lesson.save(update_fields=["mux_asset_id", "video_status", "video_error", "updated_at"])
+    model_update(
+        instance=lesson, data={"mux_asset_id": asset_id, "video_status": VideoStatus.PROCESSING, "video_error": ""}
+    )
     return lesson
 
 
@@ -162,26 +166,13 @@ def lesson_video_ready(
     if chosen is None:
         raise ValueError(f"Mux asset {asset_id} is ready but has no playback id.")
     playback_id, policy = chosen
-    lesson.mux_asset_id = asset_id
-    lesson.mux_playback_id = playback_id
+    changes: dict[str, Any] = {"mux_asset_id": asset_id, "mux_playback_id": playback_id}
     if policy in PlaybackPolicy.values:
         # Keep the policy true to the playback id, so the lesson page knows whether to sign it.
-        lesson.mux_playback_policy = policy
+        changes["mux_playback_policy"] = policy
     if duration is not None:
-        lesson.video_duration = math.floor(float(duration) + 0.5)
-    lesson.video_status = VideoStatus.READY
-    lesson.video_error = ""
-    lesson.save(
-        update_fields=[
-            "mux_asset_id",
-            "mux_playback_id",
-            "mux_playback_policy",
-            "video_duration",
-            "video_status",
-            "video_error",
-            "updated_at",
-        ]
-    )
+        changes["video_duration"] = math.floor(float(duration) + 0.5)
+    model_update(instance=lesson, data={**changes, "video_status": VideoStatus.READY, "video_error": ""})
     return lesson
 
 
@@ -199,13 +190,9 @@ def lesson_video_errored(
         lesson = Lesson.objects.select_for_update().filter(mux_upload_id=upload_id).first() if upload_id else None
     if lesson is None:
         return None
-    update_fields = ["video_status", "video_error", "updated_at"]
-    if asset_id:
-        lesson.mux_asset_id = asset_id
-        update_fields.append("mux_asset_id")
-    lesson.video_status = VideoStatus.ERRORED
-    lesson.video_error = message or "Mux could not process this video."
-    lesson.save(update_fields=update_fields)
+    changes: dict[str, Any] = {"mux_asset_id": asset_id} if asset_id else {}
+    changes.update(video_status=VideoStatus.ERRORED, video_error=message or "Mux could not process this video.")
+    model_update(instance=lesson, data=changes)
     return lesson
 
 
@@ -215,10 +202,10 @@ def lesson_video_upload_cancelled(*, upload_id: str) -> Lesson | None:
     lesson = Lesson.objects.select_for_update().filter(mux_upload_id=upload_id).first()
     if lesson is None:
         return None
+    changes: dict[str, Any] = {"mux_upload_id": None}
     if lesson.video_status == VideoStatus.WAITING:
-        lesson.video_status = VideoStatus.READY if lesson.mux_playback_id else VideoStatus.NONE
-    lesson.mux_upload_id = None
-    lesson.save(update_fields=["mux_upload_id", "video_status", "updated_at"])
+        changes["video_status"] = VideoStatus.READY if lesson.mux_playback_id else VideoStatus.NONE
+    model_update(instance=lesson, data=changes)
     return lesson
 
 
@@ -231,22 +218,16 @@ def lesson_video_deleted(*, asset_id: str) -> Lesson | None:
     lesson = Lesson.objects.select_for_update().filter(mux_asset_id=asset_id).first()
     if lesson is None:
         return None
-    lesson.mux_asset_id = None
-    lesson.mux_playback_id = None
-    lesson.mux_upload_id = None
-    lesson.video_duration = None
-    lesson.video_status = VideoStatus.NONE
-    lesson.video_error = ""
-    lesson.save(
-        update_fields=[
-            "mux_asset_id",
-            "mux_playback_id",
-            "mux_upload_id",
-            "video_duration",
-            "video_status",
-            "video_error",
-            "updated_at",
-        ]
+    model_update(
+        instance=lesson,
+        data={
+            "mux_asset_id": None,
+            "mux_playback_id": None,
+            "mux_upload_id": None,
+            "video_duration": None,
+            "video_status": VideoStatus.NONE,
+            "video_error": "",
+        },
     )
     return lesson
 
@@ -256,20 +237,12 @@ def lesson_video_deleted(*, asset_id: str) -> Lesson | None:
 
 def lesson_publish(*, lesson: Lesson, published: bool) -> bool:
     """Publish or unpublish a lesson. Returns whether anything changed (the admin logs only changes)."""
-    if lesson.published == published:
-        return False
-    lesson.published = published
-    lesson.save(update_fields=["published", "updated_at"])
-    return True
+    return model_update(instance=lesson, data={"published": published})[1]
 
 
 def module_publish(*, module: Module, published: bool) -> bool:
     """Publish or unpublish a module (its lessons keep their own flag). Returns whether it changed."""
-    if module.published == published:
-        return False
-    module.published = published
-    module.save(update_fields=["published", "updated_at"])
-    return True
+    return model_update(instance=module, data={"published": published})[1]
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.selectors import has_access
 from config.json_body import JSONBodyError, json_object_parse
 from courses.models import Lesson
-from courses.selectors import LessonAccess, lesson_access, lesson_get
+from courses.selectors import LessonAccess, lesson_access, lesson_get, lesson_locked
 from progress.models import LessonProgress
 from progress.selectors import course_percent, dashboard_for
 from progress.services import (
@@ -48,8 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "lesson_total": sum(m.total_lessons for m in board.modules),
         "done_total": sum(m.completed_lessons for m in board.modules),
         "next_lesson": next_lesson,
-        # The access rule of `lesson_access` for a published lesson: free, or `has_access`.
-        "next_locked": bool(next_lesson and not (next_lesson.is_free or has_access(user))),
+        "next_locked": bool(next_lesson and lesson_locked(user, next_lesson)),
         "resume_seconds": board.resume_seconds,
         "recent": board.recent,
     }

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 
+from accounts.models import User
 from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
@@ -39,8 +40,6 @@ logger = logging.getLogger(__name__)
 
 
 def _on_checkout_session_completed(event: WebhookEvent) -> None:
-    from accounts.models import User
-
     session = event.object
     if session.get("mode") != "subscription":
         raise EventIgnored(f"Checkout Session {session.get('id')} is not a subscription checkout.")

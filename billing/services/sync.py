@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
@@ -30,9 +30,6 @@ from emails.triggers import (
     payment_failed_final_cancel,
     renewal_reminder_reschedule,
 )
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +66,6 @@ def _lock_subscription_id(stripe_subscription_id: str) -> None:
 
 
 def _owner_for(remote: StripeSubscription, user: User | None) -> User | None:
-    from accounts.models import User
-
     if user is not None:
         return user
     if remote.user_id:

@@ -5,28 +5,46 @@ The environment is read here and in the sibling modules, nowhere else in the pro
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
+class _Env(environ.Env):
+    """django-environ, except that a value is always itself: django-environ reads a value starting
+    with "$" as a reference to another variable, and a generated secret key may start with "$"."""
+
+    def get_value(
+        self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET, parse_default: bool = False
+    ) -> Any:
+        raw = self.ENVIRON.get(f"{self.prefix}{var}")
+        if isinstance(raw, str) and raw.startswith("$"):
+            return self.parse_value(raw, cast)
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+ENV = _Env()
+
+
+# The helpers every settings line uses (`FOO = env("FOO", "default")`), over django-environ.
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    return ENV.str(name, default=default)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    """On for 1 / true / yes / on (django-environ also takes y, ok and other non-zero numbers)."""
+    return ENV.bool(name, default=default)
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+    """A comma-separated list; blanks around and between items are dropped."""
+    items = ENV.get_value(name, cast=list, default=default, parse_default=True)
+    return [item.strip() for item in items if item.strip()]
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
@@ -73,7 +91,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "analytics.middleware.AnalyticsSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -216,7 +233,7 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 # Behind N reverse proxies, the client address is the N-th from the right in X-Forwarded-For.
-ALLAUTH_TRUSTED_PROXY_COUNT = int(env("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = ENV.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
@@ -282,35 +299,39 @@ STORAGES = {
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Syllabus <hello@syllabus.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_URL = env("EMAIL_URL", "console://")
-if EMAIL_URL.startswith("console"):
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-elif EMAIL_URL.startswith("file://"):
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = EMAIL_URL.removeprefix("file://")
-elif EMAIL_URL.startswith("locmem"):
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-elif EMAIL_URL.startswith("anymail://"):
+# django-environ's email URL parser, under this project's scheme names (README "Configuration"):
+# smtps:// is implicit TLS (environ's smtp+ssl), smtp+tls:// and submission:// are STARTTLS.
+_EMAIL_SCHEMES = {
+    "console": "consolemail",
+    "file": "filemail",
+    "locmem": "memorymail",
+    "smtps": "smtp+ssl",
+    "submission": "smtp+tls",
+}
+_email_scheme, _, _email_rest = EMAIL_URL.partition("://")
+if _email_scheme == "anymail":
     # An ESP through django-anymail, e.g. anymail://postmark with ANYMAIL_POSTMARK_SERVER_TOKEN.
-    EMAIL_BACKEND = f"anymail.backends.{EMAIL_URL.removeprefix('anymail://')}.EmailBackend"
+    EMAIL_BACKEND = f"anymail.backends.{_email_rest}.EmailBackend"
 else:
-    from urllib.parse import unquote, urlparse
-
-    _email = urlparse(EMAIL_URL)
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = _email.hostname or "localhost"
-    EMAIL_PORT = _email.port or 587
-    EMAIL_HOST_USER = unquote(_email.username or "")
-    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
-    EMAIL_USE_TLS = _email.scheme in {"smtp+tls", "submission"}
-    EMAIL_USE_SSL = _email.scheme == "smtps"
-    EMAIL_TIMEOUT = 15
+    _email = ENV.email_url_config(f"{_EMAIL_SCHEMES.get(_email_scheme, _email_scheme)}://{_email_rest}")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+        EMAIL_FILE_PATH = _email_rest  # file:///var/mail → /var/mail (the parser drops the leading "/")
+    elif EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+        EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+        EMAIL_PORT = _email["EMAIL_PORT"] or 587
+        EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+        EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+        EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+        EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+        EMAIL_TIMEOUT = 15
 
 # The ESP whose tracking webhook (bounces, complaints) is mounted at /anymail/<esp>/tracking/.
 EMAIL_ESP = EMAIL_URL.removeprefix("anymail://") if EMAIL_URL.startswith("anymail://") else ""
 
 # django-anymail: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (the ESP's credentials,
 # and WEBHOOK_SECRET "user:password", without which the bounce/complaint webhooks stay unmounted).
-ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in ENV.ENVIRON.items() if key.startswith("ANYMAIL_")}
 
 # --- Stripe ----------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
@@ -366,6 +387,8 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # kombu keeps its exchange tables here; its default is `control/` in the working directory.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
