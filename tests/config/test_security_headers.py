@@ -42,7 +42,10 @@ def test_media_and_connections_go_only_to_the_site_and_mux(client: Any) -> None:
     assert not any("stripe" in host for host in policy["script-src"] + policy["connect-src"])
 
 
-@pytest.mark.parametrize("path", ["/", "/pricing/", "/course/", "/dashboard/", "/billing/success/?session_id=cs_test_x"])
+LEARNER_PAGES = ["/", "/pricing/", "/course/", "/dashboard/", "/billing/success/?session_id=cs_test_x"]
+
+
+@pytest.mark.parametrize("path", LEARNER_PAGES)
 def test_no_inline_script_runs_without_the_nonce_of_its_response(client: Any, user: Any, path: str) -> None:
     """The site's scripts are static files; an inline one would need the response's own nonce to run."""
     client.force_login(user)
