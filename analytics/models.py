@@ -27,6 +27,11 @@ class EventName(models.TextChoices):
     PAYMENT_FAILED = "payment_failed"
     REFUND_ISSUED = "refund_issued"
     EMAIL_UNSUBSCRIBED = "email_unsubscribed"
+    # Revenue and retention (issue 16).
+    TRIAL_STARTED = "trial_started"
+    TRIAL_CONVERTED = "trial_converted"
+    CANCEL_FLOW_STARTED = "cancel_flow_started"
+    CANCEL_OFFER_ACCEPTED = "cancel_offer_accepted"
 
 
 class Event(models.Model):

@@ -34,6 +34,7 @@ from courses.models import Module
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from billing.selectors import CancelFlowSummary, ProgressChurn
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years of daily points is still a readable chart
@@ -325,3 +326,91 @@ def user_has_event(*, user_id: str, name: str) -> bool:
 def user_events(*, user: User) -> QuerySet[Event]:
     """All of `user`'s events, oldest first (the data export)."""
     return Event.objects.filter(user=user).order_by("created_at")
+
+
+def module_completers() -> QuerySet[Event]:
+    """`module_completed` events (for joins on their user: "finished at least one module")."""
+    return Event.objects.filter(event=EventName.MODULE_COMPLETED)
+
+
+# --- revenue and retention (issue 16) ------------------------------------------------------------
+
+REVENUE_EVENTS = (
+    EventName.TRIAL_STARTED,
+    EventName.TRIAL_CONVERTED,
+    EventName.SUBSCRIPTION_CANCELLED,
+)
+
+
+@dataclass(frozen=True)
+class MonthChurn:
+    month: date  # the first day of the month
+    active_at_start: int
+    cancelled: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.cancelled / self.active_at_start if self.active_at_start else None
+
+
+@dataclass(frozen=True)
+class RevenueReport:
+    trials_started: int
+    trials_converted: int
+    churn: list[MonthChurn]
+    cancel_flows: CancelFlowSummary
+    by_progress: list[ProgressChurn]
+
+    @property
+    def trial_conversion(self) -> float | None:
+        return self.trials_converted / self.trials_started if self.trials_started else None
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def revenue_report(*, window: Window, now: datetime | None = None) -> RevenueReport:
+    """Trial conversion, churn per month, cancellation reasons, saves and churn by learning progress for
+    `window`. Event counts come from the daily rollups plus the live edges, like `dashboard`; the rest from
+    billing's selectors. A fixed 6 queries whatever the number of events, learners or months.
+
+    Churn rate of a month = subscriptions that ended in it (`subscription_cancelled`) ÷ subscriptions live
+    at its first instant. Trial conversion = trials converted ÷ trials started in the window (a trial
+    started late in the window may convert after it)."""
+    from billing.selectors import cancel_flow_summary, churn_by_progress, subscribers_at
+
+    now = now or timezone.now()
+    split = _split(window, now=now)
+    counts: dict[str, int] = defaultdict(int)
+    cancelled_by_month: dict[date, int] = defaultdict(int)
+
+    def add(day: date, event: str, n: int) -> None:
+        counts[event] += n
+        if event == EventName.SUBSCRIPTION_CANCELLED:
+            cancelled_by_month[_month_start(day)] += n
+
+    rolled_first = split.rolled_first or date.max
+    rolled_last = split.rolled_last or date.min
+    for day, event, n in EventDailyCount.objects.filter(
+        day__gte=rolled_first, day__lte=rolled_last, event__in=REVENUE_EVENTS
+    ).values_list("day", "event", "count"):
+        add(day, event, n)
+    for row in (
+        Event.objects.filter(split.live_q(), event__in=REVENUE_EVENTS)
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "event")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        add(row["day"], row["event"], row["n"])
+
+    months = sorted({_month_start(d) for d in window.days})
+    live = subscribers_at(moments=[_midnight(m) for m in months])
+    return RevenueReport(
+        trials_started=counts[EventName.TRIAL_STARTED],
+        trials_converted=counts[EventName.TRIAL_CONVERTED],
+        churn=[MonthChurn(m, live[_midnight(m)], cancelled_by_month.get(m, 0)) for m in months],
+        cancel_flows=cancel_flow_summary(start=window.start, end=window.end),
+        by_progress=list(churn_by_progress()),
+    )

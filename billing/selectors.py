@@ -12,7 +12,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
+from billing import stripe_client
+from billing.models import ACCESS_STATUSES, Subscription, SubscriptionPlan, SubscriptionStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -42,13 +43,20 @@ def has_access(user: User | AnonymousUser) -> bool:
     if user.access_override or user.is_staff:
         return True
     subscription = subscription_for(user)
-    return subscription is not None and subscription.grants_access
+    if subscription is None or not subscription.grants_access:
+        return False
+    # DESIGN.md §12: a paused subscription (Stripe keeps it "active" with collection paused) grants
+    # nothing from the end of the paid period until its resume date; access returns at that date.
+    return not subscription.is_paused_at(timezone.now())
 
 
 def is_refund_eligible(subscription: Subscription, *, now: datetime | None = None) -> bool:
-    """Seed §9: refundable while at most 90 whole days have passed since the subscription was created."""
+    """Seed §9: refundable while at most 90 whole days have passed since the subscription was created —
+    at Stripe (`stripe_created_at`), so a re-subscriber's window starts with their new subscription,
+    not with the row that has followed them since their first one."""
     now = now or timezone.now()
-    return (now - subscription.created_at).days <= settings.REFUND_WINDOW_DAYS
+    started = subscription.stripe_created_at or subscription.created_at
+    return (now - started).days <= settings.REFUND_WINDOW_DAYS
 
 
 def mrr() -> Decimal:
@@ -104,3 +112,173 @@ def is_past_due(user: User | AnonymousUser) -> bool:
 def annual_saving() -> int:
     """Dollars a year the annual plan saves against twelve monthly payments."""
     return 12 * settings.PLAN_PRICE_MONTHLY - settings.PLAN_PRICE_ANNUAL
+
+
+# --- revenue and retention (issue 16) ------------------------------------------------------------
+
+
+def retention_discount_taken(*, user: User) -> bool:
+    """Has this learner already taken the cancel flow's one-time discount? One query."""
+    from billing.models import CancelFlow, CancelOutcome
+
+    return CancelFlow.objects.filter(user=user, outcome=CancelOutcome.DISCOUNTED).exists()
+
+
+def trial_days_offered(user: User | AnonymousUser) -> int:
+    """Days of free trial Checkout would give this visitor: STRIPE_TRIAL_DAYS for a learner who has never
+    subscribed (anyone signed out counts as new), 0 otherwise — a trial is a first-time offer."""
+    days = max(settings.STRIPE_TRIAL_DAYS, 0)
+    if days and subscription_for(user) is not None:
+        return 0
+    return days
+
+
+@dataclass(frozen=True)
+class LearnerStanding:
+    """What the cancel page shows the learner about their own progress."""
+
+    percent: int
+    lessons_done: int
+    lessons_total: int
+    modules_done: int
+    current_module: str | None
+    lessons_left_in_module: int
+    resume_url: str | None
+    resume_title: str | None
+
+
+def learner_standing(*, user: User) -> LearnerStanding:
+    """The learner's progress for the cancel flow ("2 lessons left in Module 3", a resume link). Two queries,
+    through the progress app's selectors."""
+    from progress.selectors import course_progress, next_lesson_for
+
+    modules = course_progress(user=user)
+    lesson = next_lesson_for(user=user)
+    total = sum(m.total_lessons for m in modules)
+    done = sum(m.completed_lessons for m in modules)
+    current = next((m for m in modules if lesson is not None and m.module_id == lesson.module_id), None)
+    return LearnerStanding(
+        percent=round(100 * done / total) if total else 0,
+        lessons_done=done,
+        lessons_total=total,
+        modules_done=sum(1 for m in modules if m.total_lessons and m.completed_lessons == m.total_lessons),
+        current_module=current.module_title if current else None,
+        lessons_left_in_module=(current.total_lessons - current.completed_lessons) if current else 0,
+        resume_url=f"/lessons/{lesson.pk}/" if lesson is not None else None,
+        resume_title=lesson.title if lesson is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class InvoiceList:
+    invoices: list[stripe_client.Invoice]
+    unavailable: bool  # Stripe could not be reached: the page says so
+
+
+def invoices_for(*, user: User) -> InvoiceList:
+    """The learner's invoices from Stripe, newest first, cached briefly per customer
+    (BILLING_INVOICES_CACHE_SECONDS) so reloading the page does not call Stripe every time.
+    A failure is not cached: the next visit tries again."""
+    from django.core.cache import cache
+
+    subscription = subscription_for(user)
+    if subscription is None or not subscription.stripe_customer_id:
+        return InvoiceList(invoices=[], unavailable=False)
+    key = f"billing:invoices:{subscription.stripe_customer_id}"
+    cached = cache.get(key)
+    if cached is not None:
+        return InvoiceList(invoices=cached, unavailable=False)
+    try:
+        invoices = stripe_client.invoices_for_customer(customer_id=subscription.stripe_customer_id)
+    except stripe_client.StripeUnavailable:
+        return InvoiceList(invoices=[], unavailable=True)
+    cache.set(key, invoices, settings.BILLING_INVOICES_CACHE_SECONDS)
+    return InvoiceList(invoices=invoices, unavailable=False)
+
+
+# --- the admin dashboard's revenue numbers (issue 16) ----------------------------------------------
+
+
+def subscribers_at(*, moments: list[datetime]) -> dict[datetime, int]:
+    """How many subscriptions were live (started at Stripe, not yet ended) at each moment. One query,
+    whatever the number of moments or subscriptions (a filtered count per moment)."""
+    from django.db.models import Q
+
+    started = Subscription.objects.exclude(stripe_status__in=["", "incomplete", "incomplete_expired"])
+    if not moments:
+        return {}
+    aggregates = {}
+    for i, moment in enumerate(moments):
+        not_ended = (
+            Q(ended_at__gte=moment)
+            | Q(ended_at__isnull=True, cancelled_at__isnull=True)
+            | Q(ended_at__isnull=True, cancelled_at__gte=moment)
+            | Q(ended_at__isnull=True, status__in=[str(s) for s in ACCESS_STATUSES])
+        )
+        aggregates[f"m{i}"] = Count("pk", filter=Q(stripe_created_at__lt=moment) & not_ended)
+    counts = started.aggregate(**aggregates)
+    return {moment: counts[f"m{i}"] for i, moment in enumerate(moments)}
+
+
+@dataclass(frozen=True)
+class CancelFlowSummary:
+    started: int
+    saved: int
+    reasons: list[tuple[str, int]]  # (label, flows), most common first
+
+    @property
+    def saves_ratio(self) -> float | None:
+        return self.saved / self.started if self.started else None
+
+
+def cancel_flow_summary(*, start: datetime, end: datetime) -> CancelFlowSummary:
+    """Cancel flows begun in [start, end): how many, how many took an offer, and their reasons. One query."""
+    from billing.models import SAVED_OUTCOMES, CancelFlow, CancelReason
+
+    rows = (
+        CancelFlow.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("reason")
+        .annotate(n=Count("pk"), saved=Count("pk", filter=Q(outcome__in=list(SAVED_OUTCOMES))))
+        .order_by()
+    )
+    labels = dict(CancelReason.choices)
+    reasons, started, saved = [], 0, 0
+    for row in rows:
+        reasons.append((labels.get(row["reason"], row["reason"]), row["n"]))
+        started += row["n"]
+        saved += row["saved"]
+    reasons.sort(key=lambda r: (-r[1], r[0]))
+    return CancelFlowSummary(started=started, saved=saved, reasons=reasons)
+
+
+@dataclass(frozen=True)
+class ProgressChurn:
+    label: str
+    subscribers: int
+    churned: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.churned / self.subscribers if self.subscribers else None
+
+
+def churn_by_progress() -> list[ProgressChurn]:
+    """Every subscriber who ever started, split by whether they finished at least one module
+    (a `module_completed` event), with how many of each have since ended: the funnel that joins learning
+    and revenue. One query (a semi-join on the events' user index)."""
+    from django.db.models import Exists, OuterRef
+
+    from analytics.selectors import module_completers
+
+    finished = Exists(module_completers().filter(user_id=OuterRef("user_id")))
+    churned = Q(status=SubscriptionStatus.CANCELLED)
+    counts = Subscription.objects.exclude(stripe_status__in=["", "incomplete", "incomplete_expired"]).aggregate(
+        finished=Count("pk", filter=Q(finished)),
+        finished_churned=Count("pk", filter=Q(finished) & churned),
+        other=Count("pk", filter=~Q(finished)),
+        other_churned=Count("pk", filter=~Q(finished) & churned),
+    )
+    return [
+        ProgressChurn("Finished at least one module", counts["finished"], counts["finished_churned"]),
+        ProgressChurn("Finished no module", counts["other"], counts["other_churned"]),
+    ]

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from analytics.models import EventName
 from analytics.services import event_track
-from billing import stripe_client
+from billing import retention, stripe_client
 from billing.models import (
     ACCESS_STATUSES,
     StripeEvent,
@@ -31,7 +31,7 @@ from billing.models import (
     SubscriptionPlan,
     SubscriptionStatus,
 )
-from billing.selectors import is_refund_eligible, subscription_for
+from billing.selectors import is_refund_eligible, subscription_for, trial_days_offered
 from billing.stripe_client import StripeSubscription, WebhookEvent
 from emails.triggers import (
     abandonment_emails_cancel,
@@ -111,6 +111,8 @@ def checkout_start(*, user: User, plan: SubscriptionPlan, success_url: str, canc
         customer_id=subscription.stripe_customer_id if subscription else None,
         success_url=success_url,
         cancel_url=cancel_url,
+        trial_days=trial_days_offered(user),
+        automatic_tax=settings.STRIPE_AUTOMATIC_TAX,
     )
     event_track(name=EventName.CHECKOUT_STARTED, user=user, properties={"plan": str(plan), "session": session.id})
     return session.url
@@ -186,8 +188,11 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     before = {
         "stripe_status": row.stripe_status if same_subscription else None,
         "status": row.status if same_subscription else None,
-        "renewal": (row.current_period_end, row.cancel_at_period_end, row.grants_access) if same_subscription else None,
+        "renewal": (row.current_period_end, row.cancel_at_period_end, row.grants_access, row.has_pause)
+        if same_subscription
+        else None,
     }
+    retention_before = retention.snapshot(row) if same_subscription else None
     status = STATUS_FROM_STRIPE.get(remote.status)
     if status is None:
         logger.warning("Unknown Stripe subscription status %r on %s: treated as cancelled", remote.status, remote.id)
@@ -205,6 +210,7 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     row.cancel_at_period_end = remote.cancel_at_period_end
     row.cancelled_at = remote.canceled_at
     row.stripe_synced_at = synced_at
+    retention.fields_apply(row=row, remote=remote, same_subscription=same_subscription)
     if not same_subscription:
         row.payment_failed_at = None
     leaves_dunning = row.payment_failed_at is not None and remote.status not in DUNNING
@@ -226,8 +232,12 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     if leaves_dunning:
         payment_failed_final_cancel(subscription=row)
     # Only on a change: rescheduling cancels the pending reminder, and its key (per period end) queues once.
-    if before["renewal"] != (row.current_period_end, row.cancel_at_period_end, row.grants_access):
+    # A pause cancels it; the resume re-queues it (DESIGN.md §12).
+    if before["renewal"] != (row.current_period_end, row.cancel_at_period_end, row.grants_access, row.has_pause):
         renewal_reminder_reschedule(subscription=row)
+    retention.transitions_record(row=row, before=retention_before, synced_at=synced_at)
+    if started_now and not started_before:
+        retention.winback_cancel(user=row.user)
     return row
 
 
@@ -392,6 +402,12 @@ HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     "customer.subscription.created": _on_subscription_event,
     "customer.subscription.updated": _on_subscription_event,
     "customer.subscription.deleted": _on_subscription_event,
+    # Stripe's own "paused" status (a trial that ended without a payment method) and its way back.
+    "customer.subscription.paused": _on_subscription_event,
+    "customer.subscription.resumed": _on_subscription_event,
+    "customer.subscription.trial_will_end": lambda event: retention.on_trial_will_end(
+        event, refresh=subscription_refresh
+    ),
     "invoice.paid": _on_invoice_paid,
     "invoice.payment_failed": _on_invoice_payment_failed,
     "charge.refunded": _on_charge_refunded,
