@@ -75,9 +75,9 @@ def test_revenue_numbers_equal_a_hand_count(rolled_up):
     assert report.trial_conversion == pytest.approx(2 / 3)
     # Live at each month's first instant / ended during it.
     assert [(m.month, m.active_at_start, m.cancelled) for m in report.churn] == [
-        (date(2026, 1, 1), 5, 1),  # Oct, Nov, Dec×3 started; none ended yet
-        (date(2026, 2, 1), 5, 1),  # + Jan 10, − Jan 20
-        (date(2026, 3, 1), 4, 1),  # − Feb 3
+        (date(2026, 1, 1), 5, 1),  # Oct, Nov, Dec x3 started; none ended yet
+        (date(2026, 2, 1), 5, 1),  # + Jan 10, - Jan 20
+        (date(2026, 3, 1), 4, 1),  # - Feb 3
     ]
     assert report.churn[0].rate == pytest.approx(1 / 5)
     assert report.cancel_flows.started == 4 and report.cancel_flows.saved == 2
