@@ -452,3 +452,14 @@ def test_the_refund_window_counts_from_the_stripe_subscriptions_start(fake_strip
     assert is_refund_eligible(row)  # a re-subscriber: the row is old, the Stripe subscription is new
     assert not is_refund_eligible(row, now=row.stripe_created_at + timedelta(days=91))
     assert is_refund_eligible(row, now=row.stripe_created_at + timedelta(days=90))
+
+
+def test_admins_read_cancel_flows_but_never_edit_them(client, fake_stripe, user, admin_user):
+    row = _subscribe(fake_stripe, user)
+    CancelFlow.objects.create(
+        user=user, subscription=row, reason="TECHNICAL", detail="Video stutters", plan_before="MONTHLY"
+    )
+    client.force_login(admin_user)
+    page = client.get("/admin/billing/cancelflow/")
+    assert page.status_code == 200 and "Technical problems" in page.content.decode()
+    assert client.get("/admin/billing/cancelflow/add/").status_code == 403
