@@ -248,7 +248,8 @@ def cancel_flow_answer(
         flow, subscription = _claim(flow_id=flow_id, user=user, subscription_id=subscription_id)
         offers = offers_for(subscription=subscription)
         sub_id = subscription.stripe_subscription_id
-        key = f"cancel-flow:{flow.pk}"
+        # Per flow and choice: a retry after a failure repeats the same request, a different choice is a new one.
+        key = f"cancel-flow:{flow.pk}:{action}:{(months or '')[:2]}"
         if action == "pause":
             if not offers.pause_months:
                 raise OfferUnavailable("Pausing isn't available for this membership.")

@@ -397,6 +397,10 @@ def _on_charge_refunded(event: WebhookEvent) -> None:
     )
 
 
+def _on_trial_will_end(event: WebhookEvent) -> None:
+    retention.on_trial_will_end(event, refresh=subscription_refresh)
+
+
 HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     "checkout.session.completed": _on_checkout_session_completed,
     "customer.subscription.created": _on_subscription_event,
@@ -405,9 +409,7 @@ HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     # Stripe's own "paused" status (a trial that ended without a payment method) and its way back.
     "customer.subscription.paused": _on_subscription_event,
     "customer.subscription.resumed": _on_subscription_event,
-    "customer.subscription.trial_will_end": lambda event: retention.on_trial_will_end(
-        event, refresh=subscription_refresh
-    ),
+    "customer.subscription.trial_will_end": _on_trial_will_end,
     "invoice.paid": _on_invoice_paid,
     "invoice.payment_failed": _on_invoice_payment_failed,
     "charge.refunded": _on_charge_refunded,
