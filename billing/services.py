@@ -235,9 +235,9 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     # A pause cancels it; the resume re-queues it (DESIGN.md §12).
     if before["renewal"] != (row.current_period_end, row.cancel_at_period_end, row.grants_access, row.has_pause):
         renewal_reminder_reschedule(subscription=row)
+    if started_now and not started_before and row.grants_access:
+        retention.winback_cancel(user=row.user)  # they came back: an earlier ending's win-back is moot
     retention.transitions_record(row=row, before=retention_before, synced_at=synced_at)
-    if started_now and not started_before:
-        retention.winback_cancel(user=row.user)
     return row
 
 

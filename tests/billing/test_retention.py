@@ -463,3 +463,40 @@ def test_admins_read_cancel_flows_but_never_edit_them(client, fake_stripe, user,
     page = client.get("/admin/billing/cancelflow/")
     assert page.status_code == 200 and "Technical problems" in page.content.decode()
     assert client.get("/admin/billing/cancelflow/add/").status_code == 403
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pause_resume_cancel_and_end_converge_in_any_order(fake_stripe, user, seed):
+    """Stripe's events of a pause, its resume, a scheduled cancel and the end, shuffled with repeats while
+    Stripe holds the final state: the row ends equal to it, and ending is recorded once."""
+    now = time.time()
+    current = state(user, now=now)
+    fake_stripe.put_subscription(current)
+    events = [fake_stripe.subscription_event(SUB_ID, "customer.subscription.created")]
+    end = current["items"]["data"][0]["current_period_end"]
+    steps = [
+        {
+            "pause_collection": {"behavior": "void", "resumes_at": end + 60 * DAY},
+            "metadata": {"pause_starts_at": str(end)},
+        },
+        {"pause_collection": None, "metadata": {}},
+        {"cancel_at_period_end": True, "cancel_at": end, "canceled_at": int(now)},
+        {"status": "canceled", "ended_at": int(now)},
+    ]
+    for change in steps:
+        current.update(change)
+        current["metadata"]["user_id"] = user.pk
+        fake_stripe.put_subscription(current)
+        events.append(fake_stripe.subscription_event(SUB_ID))
+    rng = random.Random(seed)
+    deliveries = [e for e in events for _ in range(rng.randint(1, 3))]
+    rng.shuffle(deliveries)
+    for event in deliveries:
+        assert post_event(Client(), event).status_code == 200
+
+    row = Subscription.objects.get(user=user)
+    assert (row.status, row.pause_resumes_at, row.ended_at) == (SubscriptionStatus.CANCELLED, None, at(int(now)))
+    assert _events(user, EventName.SUBSCRIPTION_CANCELLED) == 1
+    assert len(_rows(user, EmailTemplate.WINBACK)) == 1
+    assert len(_rows(user, EmailTemplate.CANCELLATION_CONFIRMED, status=None)) <= 1
+    assert _rows(user, EmailTemplate.RENEWAL_REMINDER) == []
