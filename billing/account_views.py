@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import retention
 from billing.models import CancelFlow, CancelReason
 from billing.selectors import invoices_for, learner_standing, subscription_for
+from billing.services import retention
 from billing.stripe_client import StripeUnavailable
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Revenue and retention (issue 16): trials, the in-app cancel flow (pause, discount, plan switch,
 cancel at period end), resuming, and the lifecycle emails that follow a subscription's transitions.
 
-Two halves. `fields_apply` / `transitions_record` are called by `billing.services.subscription_sync`,
+Two halves. `fields_apply` / `transitions_record` are called by `billing.services.sync.subscription_sync`,
 so trial, pause and cancellation state converge from Stripe like everything else, and each side effect
 (events, emails) fires once on a transition of the row. The cancel-flow services write to Stripe through
 `billing.stripe_client` and *never* to the subscription row: the row changes when Stripe's
@@ -281,7 +281,7 @@ def cancel_flow_answer(
         if action == "switch":
             if offers.switch_to is None:
                 raise OfferUnavailable("Switching plan isn't offered here; use the billing portal.")
-            from billing.services import plan_price_id
+            from billing.plans import plan_price_id
 
             stripe_client.subscription_price_switch(
                 subscription_id=sub_id,
