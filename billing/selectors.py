@@ -169,6 +169,17 @@ class InvoiceList:
     unavailable: bool  # Stripe could not be reached: the page says so
 
 
+def _invoices_key(customer_id: str) -> str:
+    return f"billing:invoices:{customer_id}"
+
+
+def invoices_forget(*, customer_id: str) -> None:
+    """Drop the cached invoice list (an invoice was paid or failed): the next visit reads Stripe."""
+    from django.core.cache import cache
+
+    cache.delete(_invoices_key(customer_id))
+
+
 def invoices_for(*, user: User) -> InvoiceList:
     """The learner's invoices from Stripe, newest first, cached briefly per customer
     (BILLING_INVOICES_CACHE_SECONDS) so reloading the page does not call Stripe every time.
@@ -178,7 +189,7 @@ def invoices_for(*, user: User) -> InvoiceList:
     subscription = subscription_for(user)
     if subscription is None or not subscription.stripe_customer_id:
         return InvoiceList(invoices=[], unavailable=False)
-    key = f"billing:invoices:{subscription.stripe_customer_id}"
+    key = _invoices_key(subscription.stripe_customer_id)
     cached = cache.get(key)
     if cached is not None:
         return InvoiceList(invoices=cached, unavailable=False)

@@ -17,6 +17,7 @@ from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
 from billing.models import StripeEvent, StripeEventStatus, Subscription
+from billing.selectors import invoices_forget
 from billing.services import retention
 from billing.services.refunds import refund_record
 from billing.services.sync import DUNNING, EventIgnored, UnknownSubscriber, subscription_refresh
@@ -50,7 +51,9 @@ def _invoice_subscription(event: WebhookEvent) -> Subscription:
     subscription_id = stripe_client.invoice_subscription_id(event.object)
     if not subscription_id:
         raise EventIgnored(f"Invoice {event.object.get('id')} does not belong to a subscription.")
-    return subscription_refresh(stripe_subscription_id=subscription_id)
+    row = subscription_refresh(stripe_subscription_id=subscription_id)
+    invoices_forget(customer_id=row.stripe_customer_id)  # /account/billing/ shows the new invoice at once
+    return row
 
 
 def _on_invoice_paid(event: WebhookEvent) -> None:

@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 
 from tests.billing.factories import SubscriptionFactory
+from tests.billing.retention_helpers import state
+from tests.billing.stripe_events import post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,20 @@ def test_invoices_list_date_amount_tax_status_and_links_and_are_cached(client, f
 
     client.get("/account/billing/")
     assert len(fake_stripe.requests_to("GET", "/v1/invoices")) == 1  # served from the cache
+
+    # Stripe reports a paid invoice: the next visit reads the list again.
+    fake_stripe.put_subscription(state(subscription.user, sub_id=subscription.stripe_subscription_id))
+    fake_stripe.subscriptions[subscription.stripe_subscription_id]["customer"] = "cus_invoices1"
+    paid = {
+        "id": "evt_invoice_paid_1",
+        "object": "event",
+        "type": "invoice.paid",
+        "created": now,
+        "data": {"object": fake_stripe.invoices["in_first"]},
+    }
+    assert post_event(Client(), paid).status_code == 200
+    client.get("/account/billing/")
+    assert len(fake_stripe.requests_to("GET", "/v1/invoices")) == 2
 
 
 def test_when_stripe_is_unreachable_the_page_says_so(client):
