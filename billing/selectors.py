@@ -51,6 +51,14 @@ def has_access(user: User | AnonymousUser) -> bool:
     return not subscription.is_paused_at(timezone.now())
 
 
+def paused_until(user: User | AnonymousUser) -> datetime | None:
+    """When the learner's pause ends, while it is keeping them out (see `has_access`); else None."""
+    subscription = subscription_for(user)
+    if subscription is None or not subscription.grants_access or not subscription.is_paused_at(timezone.now()):
+        return None
+    return subscription.pause_resumes_at
+
+
 def is_refund_eligible(subscription: Subscription, *, now: datetime | None = None) -> bool:
     """Seed §9: refundable while at most 90 whole days have passed since the subscription was created —
     at Stripe (`stripe_created_at`), so a re-subscriber's window starts with their new subscription,

@@ -204,7 +204,7 @@ def test_the_cancel_page_shows_the_learners_own_progress_and_a_resume_link(clien
     assert 'name="reason"' in page and "csrfmiddlewaretoken" in page
 
 
-def test_pausing_goes_to_stripe_and_takes_effect_only_when_the_webhook_confirms_it(client, fake_stripe, user):
+def test_pausing_goes_to_stripe_and_takes_effect_only_when_the_webhook_confirms_it(client, fake_stripe, user, course):
     row = _subscribe(fake_stripe, user)
     assert len(_rows(user, EmailTemplate.RENEWAL_REMINDER)) == 1
     client.force_login(user)
@@ -234,6 +234,9 @@ def test_pausing_goes_to_stripe_and_takes_effect_only_when_the_webhook_confirms_
     assert has_access(user)  # the paid period runs to its end
     with time_machine.travel(period_end + timedelta(days=1), tick=False):
         assert not has_access(user)
+        client.force_login(user)  # a month on, the earlier session has expired
+        lesson = client.get(f"/lessons/{course['lessons'][1].pk}/").content.decode()
+        assert "Your membership is paused until" in lesson and "/account/subscription/cancel/" in lesson
     with time_machine.travel(row.pause_resumes_at + timedelta(seconds=1), tick=False):
         assert has_access(user)
     page = client.get("/account/subscription/cancel/").content.decode()
