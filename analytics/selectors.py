@@ -29,6 +29,7 @@ from analytics.models import (
     EventDailyCount,
     EventName,
     MrrSnapshot,
+    ProgressChurnSnapshot,
 )
 from courses.models import Module
 
@@ -360,6 +361,7 @@ class RevenueReport:
     churn: list[MonthChurn]
     cancel_flows: CancelFlowSummary
     by_progress: list[ProgressChurn]
+    by_progress_as_of: datetime | None  # when the snapshot was taken (None: counted live)
 
     @property
     def trial_conversion(self) -> float | None:
@@ -372,13 +374,15 @@ def _month_start(day: date) -> date:
 
 def revenue_report(*, window: Window, now: datetime | None = None) -> RevenueReport:
     """Trial conversion, churn per month, cancellation reasons, saves and churn by learning progress for
-    `window`. Event counts come from the daily rollups plus the live edges, like `dashboard`; the rest from
-    billing's selectors. A fixed 6 queries whatever the number of events, learners or months.
+    `window`. Event counts come from the daily rollups plus the live edges, like `dashboard`; churn by progress
+    from its hourly snapshot; the rest from billing's selectors (subscriptions and cancel flows: one row per
+    learner or flow, not per event). A fixed 6 queries (7 before the first snapshot) whatever the number of
+    events, learners or months.
 
     Churn rate of a month = subscriptions that ended in it (`subscription_cancelled`) ÷ subscriptions live
     at its first instant. Trial conversion = trials converted ÷ trials started in the window (a trial
     started late in the window may convert after it)."""
-    from billing.selectors import cancel_flow_summary, churn_by_progress, subscribers_at
+    from billing.selectors import cancel_flow_summary, subscribers_at
 
     now = now or timezone.now()
     split = _split(window, now=now)
@@ -405,6 +409,7 @@ def revenue_report(*, window: Window, now: datetime | None = None) -> RevenueRep
     ):
         add(row["day"], row["event"], row["n"])
 
+    by_progress, by_progress_as_of = progress_churn()
     months = sorted({_month_start(d) for d in window.days})
     live = subscribers_at(moments=[_midnight(m) for m in months])
     return RevenueReport(
@@ -412,5 +417,20 @@ def revenue_report(*, window: Window, now: datetime | None = None) -> RevenueRep
         trials_converted=counts[EventName.TRIAL_CONVERTED],
         churn=[MonthChurn(m, live[_midnight(m)], cancelled_by_month.get(m, 0)) for m in months],
         cancel_flows=cancel_flow_summary(start=window.start, end=window.end),
-        by_progress=list(churn_by_progress()),
+        by_progress=by_progress,
+        by_progress_as_of=by_progress_as_of,
     )
+
+
+def progress_churn() -> tuple[list[ProgressChurn], datetime | None]:
+    """Churn by learning progress from the hourly snapshot and when it was taken; counted live (as of None)
+    only while no snapshot exists. One query with a snapshot, two without."""
+    from billing.selectors import ProgressChurn, churn_by_progress
+
+    snapshot = ProgressChurnSnapshot.objects.filter(pk=1).first()
+    if snapshot is None:
+        return churn_by_progress(), None
+    return [
+        ProgressChurn("Finished at least one module", snapshot.finished, snapshot.finished_churned),
+        ProgressChurn("Finished no module", snapshot.other, snapshot.other_churned),
+    ], snapshot.taken_at

@@ -23,6 +23,7 @@ from analytics.models import (
     EventDailyCount,
     EventName,
     MrrSnapshot,
+    ProgressChurnSnapshot,
 )
 
 if TYPE_CHECKING:
@@ -207,3 +208,22 @@ def completion_snapshot_record(*, now: datetime | None = None) -> int:
             ]
         )
     return len(rows)
+
+
+def progress_churn_snapshot_record(*, now: datetime | None = None) -> ProgressChurnSnapshot:
+    """Count churn by learning progress now (billing's selector) and replace the row the dashboard reads.
+    Idempotent."""
+    from billing.selectors import churn_by_progress
+
+    finished, other = churn_by_progress()
+    snapshot, _ = ProgressChurnSnapshot.objects.update_or_create(
+        pk=1,
+        defaults={
+            "finished": finished.subscribers,
+            "finished_churned": finished.churned,
+            "other": other.subscribers,
+            "other_churned": other.churned,
+            "taken_at": now or timezone.now(),
+        },
+    )
+    return snapshot

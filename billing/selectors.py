@@ -278,19 +278,28 @@ class ProgressChurn:
 def churn_by_progress() -> list[ProgressChurn]:
     """Every subscriber who ever started, split by whether they finished at least one module
     (a `module_completed` event), with how many of each have since ended: the funnel that joins learning
-    and revenue. One query (a semi-join on the events' user index)."""
-    from django.db.models import Exists, OuterRef
+    and revenue. One query. `user_id IN (…)` rather than a correlated EXISTS: PostgreSQL hashes the
+    finishers once (one pass over the `(event, created_at)` index) instead of probing events per subscriber,
+    which at millions of events took minutes."""
+    from django.db.models import BooleanField, ExpressionWrapper
 
     from analytics.selectors import module_completers
 
-    finished = Exists(module_completers().filter(user_id=OuterRef("user_id")))
-    churned = Q(status=SubscriptionStatus.CANCELLED)
-    counts = Subscription.objects.exclude(stripe_status__in=["", "incomplete", "incomplete_expired"]).aggregate(
-        finished=Count("pk", filter=Q(finished)),
-        finished_churned=Count("pk", filter=Q(finished) & churned),
-        other=Count("pk", filter=~Q(finished)),
-        other_churned=Count("pk", filter=~Q(finished) & churned),
+    finished = ExpressionWrapper(Q(user_id__in=module_completers().values("user_id")), output_field=BooleanField())
+    rows = (
+        Subscription.objects.exclude(stripe_status__in=["", "incomplete", "incomplete_expired"])
+        .annotate(finished=finished)
+        .values("finished")
+        .annotate(n=Count("pk"), churned=Count("pk", filter=Q(status=SubscriptionStatus.CANCELLED)))
+        .order_by()
     )
+    by_group = {row["finished"]: (row["n"], row["churned"]) for row in rows}
+    counts = {
+        "finished": by_group.get(True, (0, 0))[0],
+        "finished_churned": by_group.get(True, (0, 0))[1],
+        "other": by_group.get(False, (0, 0))[0],
+        "other_churned": by_group.get(False, (0, 0))[1],
+    }
     return [
         ProgressChurn("Finished at least one module", counts["finished"], counts["finished_churned"]),
         ProgressChurn("Finished no module", counts["other"], counts["other_churned"]),
