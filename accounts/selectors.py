@@ -103,8 +103,10 @@ def _subscription_export(subscription: Subscription | None) -> dict[str, Any] | 
 def user_data_export(*, user: User) -> dict[str, Any]:
     """Everything the product stores about `user`, as JSON-ready data ("Download my data"):
     profile, email addresses, connected accounts, lesson progress, subscription, analytics events
-    and the log of emails sent. Seven queries, however much there is."""
+    what they told us when they set out to cancel, and the log of emails sent. Eight queries, however much
+    there is."""
     from analytics.selectors import user_events
+    from billing.selectors import user_cancel_flows_export
     from emails.selectors import user_email_logs
     from progress.selectors import user_lesson_progress
 
@@ -156,6 +158,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
             for p in progress
         ],
         "subscription": _subscription_export(subscription_for(user)),
+        "cancel_flows": user_cancel_flows_export(user=user),
         "events": [
             {"event": name, "properties": properties, "session_id": session_id, "created_at": _iso(created_at)}
             for name, properties, session_id, created_at in events

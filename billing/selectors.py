@@ -304,3 +304,22 @@ def churn_by_progress() -> list[ProgressChurn]:
         ProgressChurn("Finished at least one module", counts["finished"], counts["finished_churned"]),
         ProgressChurn("Finished no module", counts["other"], counts["other_churned"]),
     ]
+
+
+def user_cancel_flows_export(*, user: User) -> list[dict[str, object]]:
+    """The learner's cancel flows for "Download my data": their reasons, words and choices. One query."""
+    from billing.models import CancelFlow
+
+    return [
+        {
+            "reason": reason,
+            "detail": detail,
+            "outcome": outcome,
+            "pause_months": months,
+            "created_at": created.isoformat(),
+            "answered_at": answered.isoformat() if answered else None,
+        }
+        for reason, detail, outcome, months, created, answered in CancelFlow.objects.filter(user=user)
+        .order_by("created_at")
+        .values_list("reason", "detail", "outcome", "pause_months", "created_at", "answered_at")
+    ]

@@ -210,6 +210,10 @@ def test_pausing_goes_to_stripe_and_takes_effect_only_when_the_webhook_confirms_
     client.force_login(user)
     flow = _start_flow(client, reason="NOT_ENOUGH_TIME", detail="Busy term at work")
     assert (flow.reason, flow.detail, flow.outcome) == ("NOT_ENOUGH_TIME", "Busy term at work", CancelOutcome.OPEN)
+    exported = client.get("/account/export/").json()["cancel_flows"]
+    assert [(f["reason"], f["detail"], f["outcome"]) for f in exported] == [
+        ("NOT_ENOUGH_TIME", "Busy term at work", "OPEN")
+    ]
     assert _events(user, EventName.CANCEL_FLOW_STARTED) == 1
     offers = client.get(f"/account/subscription/cancel/{flow.pk}/").content.decode()
     assert 'value="pause"' in offers and '<option value="3">' in offers and '<option value="4">' not in offers
