@@ -20,6 +20,8 @@ class EmailTemplate(models.TextChoices):
     TRIAL_ENDING = "TRIAL_ENDING", "Trial ending"
     CANCELLATION_CONFIRMED = "CANCELLATION_CONFIRMED", "Cancellation confirmed"
     WINBACK = "WINBACK", "Win-back (+14 days after access ends)"
+    QA_REPLY = "QA_REPLY", "Reply to your question"
+    CERTIFICATE = "CERTIFICATE", "Certificate earned"
 
 
 # Marketing mail honours `marketing_opt_out` and carries one-click unsubscribe headers (DESIGN.md §8);

@@ -97,6 +97,7 @@ SEED_ENUMS = {
         "RENEWAL_REMINDER",
         "PAYMENT_FAILED",
         "PAYMENT_FAILED_FINAL",
+        # DESIGN.md §12's templates added beyond the seed follow, in any order: see DESIGN_ADDITIONS.
     ],
     "emails.models.EmailStatus": ["PENDING", "SENT", "FAILED", "CANCELLED"],
 }
