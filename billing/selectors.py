@@ -8,13 +8,23 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from billing import stripe_client
-from billing.models import ACCESS_STATUSES, Subscription, SubscriptionPlan, SubscriptionStatus
-from billing.plans import mrr_amount, plan_get
+from billing.models import (
+    ACCESS_STATUSES,
+    SAVED_OUTCOMES,
+    CancelFlow,
+    CancelOutcome,
+    CancelReason,
+    Subscription,
+    SubscriptionPlan,
+    SubscriptionStatus,
+)
+from billing.plans import mrr_amount
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -44,11 +54,8 @@ def has_access(user: User | AnonymousUser) -> bool:
     if user.access_override or user.is_staff:
         return True
     subscription = subscription_for(user)
-    if subscription is None or not subscription.grants_access:
-        return False
-    # DESIGN.md §12: a paused subscription (Stripe keeps it "active" with collection paused) grants
-    # nothing from the end of the paid period until its resume date; access returns at that date.
-    return not subscription.is_paused_at(timezone.now())
+    # DESIGN.md §12: a paused subscription grants nothing from its paid period's end to its resume date.
+    return subscription is not None and subscription.grants_access and not subscription.is_paused_at(timezone.now())
 
 
 def paused_until(user: User | AnonymousUser) -> datetime | None:
@@ -78,38 +85,6 @@ def mrr() -> Decimal:
     return mrr_amount(monthly=counts["monthly"], annual=counts["annual"])
 
 
-@dataclass(frozen=True)
-class PlanRevenue:
-    plan: str
-    label: str
-    active: int
-    mrr: Decimal
-
-
-def mrr_by_plan() -> list[PlanRevenue]:
-    """MRR split by plan, monthly first: the seed's MRR query grouped by plan (ACTIVE only). One query.
-    The two amounts add up to `mrr()`."""
-    counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
-        monthly=Count("pk", filter=Q(plan=SubscriptionPlan.MONTHLY)),
-        annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
-    )
-    cent = Decimal("0.01")
-    return [
-        PlanRevenue(
-            plan=SubscriptionPlan.MONTHLY,
-            label=SubscriptionPlan.MONTHLY.label,
-            active=counts["monthly"],
-            mrr=plan_get(SubscriptionPlan.MONTHLY).mrr_of(counts["monthly"]).quantize(cent),
-        ),
-        PlanRevenue(
-            plan=SubscriptionPlan.ANNUAL,
-            label=SubscriptionPlan.ANNUAL.label,
-            active=counts["annual"],
-            mrr=plan_get(SubscriptionPlan.ANNUAL).mrr_of(counts["annual"]).quantize(cent),
-        ),
-    ]
-
-
 def is_past_due(user: User | AnonymousUser) -> bool:
     """Show the dunning banner? The learner's subscription is PAST_DUE (access continues)."""
     subscription = subscription_for(user)
@@ -121,8 +96,6 @@ def is_past_due(user: User | AnonymousUser) -> bool:
 
 def retention_discount_taken(*, user: User) -> bool:
     """Has this learner already taken the cancel flow's one-time discount? One query."""
-    from billing.models import CancelFlow, CancelOutcome
-
     return CancelFlow.objects.filter(user=user, outcome=CancelOutcome.DISCOUNTED).exists()
 
 
@@ -133,42 +106,6 @@ def trial_days_offered(user: User | AnonymousUser) -> int:
     if days and subscription_for(user) is not None:
         return 0
     return days
-
-
-@dataclass(frozen=True)
-class LearnerStanding:
-    """What the cancel page shows the learner about their own progress."""
-
-    percent: int
-    lessons_done: int
-    lessons_total: int
-    modules_done: int
-    current_module: str | None
-    lessons_left_in_module: int
-    resume_url: str | None
-    resume_title: str | None
-
-
-def learner_standing(*, user: User) -> LearnerStanding:
-    """The learner's progress for the cancel flow ("2 lessons left in Module 3", a resume link). Two queries,
-    through the progress app's selectors."""
-    from progress.selectors import course_progress, next_lesson_for
-
-    modules = course_progress(user=user)
-    lesson = next_lesson_for(user=user)
-    total = sum(m.total_lessons for m in modules)
-    done = sum(m.completed_lessons for m in modules)
-    current = next((m for m in modules if lesson is not None and m.module_id == lesson.module_id), None)
-    return LearnerStanding(
-        percent=round(100 * done / total) if total else 0,
-        lessons_done=done,
-        lessons_total=total,
-        modules_done=sum(1 for m in modules if m.total_lessons and m.completed_lessons == m.total_lessons),
-        current_module=current.module_title if current else None,
-        lessons_left_in_module=(current.total_lessons - current.completed_lessons) if current else 0,
-        resume_url=f"/lessons/{lesson.pk}/" if lesson is not None else None,
-        resume_title=lesson.title if lesson is not None else None,
-    )
 
 
 @dataclass(frozen=True)
@@ -183,8 +120,6 @@ def _invoices_key(customer_id: str) -> str:
 
 def invoices_forget(*, customer_id: str) -> None:
     """Drop the cached invoice list (an invoice was paid or failed): the next visit reads Stripe."""
-    from django.core.cache import cache
-
     cache.delete(_invoices_key(customer_id))
 
 
@@ -192,8 +127,6 @@ def invoices_for(*, user: User) -> InvoiceList:
     """The learner's invoices from Stripe, newest first, cached briefly per customer
     (BILLING_INVOICES_CACHE_SECONDS) so reloading the page does not call Stripe every time.
     A failure is not cached: the next visit tries again."""
-    from django.core.cache import cache
-
     subscription = subscription_for(user)
     if subscription is None or not subscription.stripe_customer_id:
         return InvoiceList(invoices=[], unavailable=False)
@@ -215,9 +148,7 @@ def invoices_for(*, user: User) -> InvoiceList:
 def subscribers_at(*, moments: list[datetime]) -> dict[datetime, int]:
     """How many subscriptions were live (started at Stripe, not yet ended) at each moment. One query,
     whatever the number of moments or subscriptions (a filtered count per moment)."""
-    from django.db.models import Q
-
-    started = Subscription.objects.exclude(stripe_status__in=["", "incomplete", "incomplete_expired"])
+    started = started_subscriptions()
     if not moments:
         return {}
     aggregates = {}
@@ -246,8 +177,6 @@ class CancelFlowSummary:
 
 def cancel_flow_summary(*, start: datetime, end: datetime) -> CancelFlowSummary:
     """Cancel flows begun in [start, end): how many, how many took an offer, and their reasons. One query."""
-    from billing.models import SAVED_OUTCOMES, CancelFlow, CancelReason
-
     rows = (
         CancelFlow.objects.filter(created_at__gte=start, created_at__lt=end)
         .values("reason")
@@ -264,52 +193,13 @@ def cancel_flow_summary(*, start: datetime, end: datetime) -> CancelFlowSummary:
     return CancelFlowSummary(started=started, saved=saved, reasons=reasons)
 
 
-@dataclass(frozen=True)
-class ProgressChurn:
-    label: str
-    subscribers: int
-    churned: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.churned / self.subscribers if self.subscribers else None
-
-
-def churn_by_progress() -> list[ProgressChurn]:
-    """Every subscriber who ever started, split by whether they finished at least one module
-    (a `module_completed` event), with how many of each have since ended: the funnel that joins learning
-    and revenue. One query. `user_id IN (…)` rather than a correlated EXISTS: PostgreSQL hashes the
-    finishers once (one pass over the `(event, created_at)` index) instead of probing events per subscriber,
-    which at millions of events took minutes."""
-    from django.db.models import BooleanField, ExpressionWrapper
-
-    from analytics.selectors import module_completers
-
-    finished = ExpressionWrapper(Q(user_id__in=module_completers().values("user_id")), output_field=BooleanField())
-    rows = (
-        Subscription.objects.exclude(stripe_status__in=["", "incomplete", "incomplete_expired"])
-        .annotate(finished=finished)
-        .values("finished")
-        .annotate(n=Count("pk"), churned=Count("pk", filter=Q(status=SubscriptionStatus.CANCELLED)))
-        .order_by()
-    )
-    by_group = {row["finished"]: (row["n"], row["churned"]) for row in rows}
-    counts = {
-        "finished": by_group.get(True, (0, 0))[0],
-        "finished_churned": by_group.get(True, (0, 0))[1],
-        "other": by_group.get(False, (0, 0))[0],
-        "other_churned": by_group.get(False, (0, 0))[1],
-    }
-    return [
-        ProgressChurn("Finished at least one module", counts["finished"], counts["finished_churned"]),
-        ProgressChurn("Finished no module", counts["other"], counts["other_churned"]),
-    ]
+def started_subscriptions() -> QuerySet[Subscription]:
+    """Every subscription that ever started at Stripe (not a Checkout left incomplete)."""
+    return Subscription.objects.exclude(stripe_status__in=["", "incomplete", "incomplete_expired"])
 
 
 def user_cancel_flows_export(*, user: User) -> list[dict[str, object]]:
     """The learner's cancel flows for "Download my data": their reasons, words and choices. One query."""
-    from billing.models import CancelFlow
-
     return [
         {
             "reason": reason,

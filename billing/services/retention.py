@@ -33,8 +33,11 @@ from billing.models import (
     SubscriptionPlan,
     SubscriptionStatus,
 )
+from billing.plans import plan_price_id
+from billing.selectors import retention_discount_taken, subscription_for
 from emails.triggers import (
     cancellation_confirmed_email_queue,
+    trial_ending_email_queue,
     winback_email_cancel,
     winback_email_queue,
 )
@@ -162,8 +165,6 @@ class Offers:
 
 def offers_for(*, subscription: Subscription) -> Offers:
     """What the cancel flow may offer this learner (each offer is configurable in settings)."""
-    from billing.selectors import retention_discount_taken
-
     max_months = max(0, min(settings.CANCEL_OFFER_PAUSE_MAX_MONTHS, 3))
     # A trial has nothing to pause (nothing is being collected yet).
     can_pause = subscription.status == SubscriptionStatus.ACTIVE and not subscription.has_pause
@@ -182,8 +183,6 @@ def offers_for(*, subscription: Subscription) -> Offers:
 
 
 def _cancellable(user: User) -> Subscription:
-    from billing.selectors import subscription_for
-
     subscription = subscription_for(user)
     if subscription is None or not subscription.grants_access:
         raise CancelFlowError("You have no active membership to cancel.")
@@ -281,8 +280,6 @@ def cancel_flow_answer(
         if action == "switch":
             if offers.switch_to is None:
                 raise OfferUnavailable("Switching plan isn't offered here; use the billing portal.")
-            from billing.plans import plan_price_id
-
             stripe_client.subscription_price_switch(
                 subscription_id=sub_id,
                 item_id=_item_id(subscription),
@@ -307,8 +304,6 @@ def subscription_resume(*, user: User, subscription_id: str) -> str:
     """ "Resume subscription": undo a scheduled cancel (before the period ends) or end a pause now. One
     Stripe call; the row follows the webhook. Returns what was undone ("cancel" or "pause").
     Raises NothingToResume, CancelFlowError, StripeUnavailable."""
-    from billing.selectors import subscription_for
-
     subscription = subscription_for(user)
     if subscription is None or subscription_id != subscription.pk:
         raise CancelFlowError("That subscription is not yours to change.")
@@ -345,6 +340,4 @@ def on_trial_will_end(event: stripe_client.WebhookEvent, *, refresh: Callable[..
         # Not an error: the sync above still stands; there is just nothing to warn about.
         logger.info("No TRIAL_ENDING for %s: no longer in a converting trial", row.stripe_subscription_id)
         return
-    from emails.triggers import trial_ending_email_queue
-
     trial_ending_email_queue(subscription=row)
