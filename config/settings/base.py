@@ -363,6 +363,16 @@ PLAN_PRICE_MONTHLY = 49
 PLAN_PRICE_ANNUAL = 399
 REFUND_WINDOW_DAYS = 90
 
+# Revenue and retention (issue 16; README "Trials, the cancel flow and win-back").
+STRIPE_TRIAL_DAYS = int(env("STRIPE_TRIAL_DAYS", "0"))  # 0 = no trial; a learner's first subscription only
+STRIPE_AUTOMATIC_TAX = env_bool("STRIPE_AUTOMATIC_TAX")  # Stripe Tax on Checkout (address + tax id collection)
+STRIPE_RETENTION_COUPON = env("STRIPE_RETENTION_COUPON")  # the cancel flow's one-time discount; unset = not offered
+RETENTION_COUPON_LABEL = env("RETENTION_COUPON_LABEL", "50% off your next payment")
+CANCEL_OFFER_PAUSE_MAX_MONTHS = int(env("CANCEL_OFFER_PAUSE_MAX_MONTHS", "3"))  # 0 = pausing is not offered
+CANCEL_OFFER_SWITCH_PLAN = env_bool("CANCEL_OFFER_SWITCH_PLAN", True)
+WINBACK_DELAY_DAYS = int(env("WINBACK_DELAY_DAYS", "14"))
+BILLING_INVOICES_CACHE_SECONDS = int(env("BILLING_INVOICES_CACHE_SECONDS", "300"))
+
 # --- Mux -------------------------------------------------------------------------------------
 MUX_TOKEN_ID = env("MUX_TOKEN_ID")
 MUX_TOKEN_SECRET = env("MUX_TOKEN_SECRET")
