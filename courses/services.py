@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,17 @@ from django.db import transaction
 
 from courses import mux
 from courses.demo import DEMO_COURSE, asset_text, tiptap_body
-from courses.models import Asset, Lesson, Module, PlaybackPolicy, VideoStatus
+from courses.models import (
+    Asset,
+    Lesson,
+    LessonImage,
+    Module,
+    PlaybackPolicy,
+    Transcript,
+    TranscriptSource,
+    VideoStatus,
+)
+from courses.transcripts import Cue, vtt_parse
 
 
 @transaction.atomic
@@ -54,7 +65,21 @@ def demo_course_load() -> tuple[int, int]:
             )
             asset.file.save(file_name, ContentFile(body), save=False)
             asset.save()
+    search_index_lessons(list(Lesson.objects.values_list("pk", flat=True)))
     return len(DEMO_COURSE), lessons_total
+
+
+def search_index_lessons(lesson_ids: list[str]) -> None:
+    """Keep the search index current after a content write (call inside the writing transaction)."""
+    from search.services import lessons_index  # search depends on courses, never the reverse at import time
+
+    lessons_index(lesson_ids=lesson_ids)
+
+
+def search_index_module(module_id: str) -> None:
+    from search.services import module_index
+
+    module_index(module_id=module_id)
 
 
 # --- Video: Mux direct uploads and the asset lifecycle -----------------------------------------
@@ -310,3 +335,109 @@ def lessons_move(*, lesson_ids: list[str], up: bool) -> list[OrderChange]:
         siblings = list(Lesson.objects.select_for_update().filter(module_id=module_id).order_by("order"))
         changes += _siblings_move(siblings, set(lesson_ids), up=up)
     return changes
+
+
+# --- Captions and transcripts ------------------------------------------------------------------
+
+
+@transaction.atomic
+def lesson_transcript_store(
+    *, lesson: Lesson, language: str, label: str, source: str, cues: list[Cue], mux_track_id: str = ""
+) -> Transcript:
+    """Store (or replace) the lesson's transcript in `language` and re-index the lesson for search.
+
+    The cues were parsed already (`courses.transcripts.vtt_parse`), so a bad file never gets here.
+    """
+    transcript, _ = Transcript.objects.update_or_create(
+        lesson=lesson,
+        language=language,
+        defaults={"label": label[:100], "source": source, "cues": list(cues), "mux_track_id": mux_track_id},
+    )
+    search_index_lessons([lesson.pk])
+    return transcript
+
+
+@transaction.atomic
+def lesson_transcript_delete(*, transcript: Transcript) -> None:
+    lesson_id = transcript.lesson_id
+    transcript.delete()
+    search_index_lessons([lesson_id])
+
+
+def lesson_for_mux_asset(*, asset_id: str) -> Lesson | None:
+    return Lesson.objects.filter(mux_asset_id=asset_id).first() if asset_id else None
+
+
+def lesson_text_track_ready(
+    *, asset_id: str, track_id: str, language: str, name: str, text_source: str, passthrough: str | None
+) -> Lesson | None:
+    """`video.asset.track.ready` for a text track: fetch its WebVTT from Mux and store the cues.
+
+    Only the lesson's current asset counts (an old asset's late track is ignored). A transcript uploaded by
+    an admin (a correction) is never overwritten by a Mux track; deleting it lets the next track in.
+    Raises (so the event is retried) when Mux cannot be reached or the lesson has no playback id yet.
+    """
+    lesson = Lesson.objects.filter(mux_asset_id=asset_id).first()
+    if lesson is None and passthrough:
+        lesson = Lesson.objects.filter(pk=passthrough, mux_asset_id=asset_id).first()
+    if lesson is None:
+        return None
+    language = language or "en"
+    existing = Transcript.objects.filter(lesson=lesson, language=language).first()
+    if existing is not None and existing.source == TranscriptSource.UPLOAD:
+        return lesson
+    if not lesson.mux_playback_id:
+        raise ValueError(f"Lesson {lesson.pk} has no playback id yet; the captions are fetched on retry.")
+    signed = lesson.mux_playback_policy == PlaybackPolicy.SIGNED
+    raw = mux.text_track_vtt(playback_id=lesson.mux_playback_id, track_id=track_id, signed=signed)
+    cues = vtt_parse(raw)
+    source = TranscriptSource.GENERATED if text_source.startswith("generated") else TranscriptSource.MUX
+    lesson_transcript_store(
+        lesson=lesson, language=language, label=name or language, source=source, cues=cues, mux_track_id=track_id
+    )
+    return lesson
+
+
+# --- Body images (the editor) --------------------------------------------------------------------
+
+# Magic numbers, so a file's type is what it is, not what its name or the browser says.
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
+    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
+    b"GIF87a": ("image/gif", ".gif"),
+    b"GIF89a": ("image/gif", ".gif"),
+}
+
+
+class ImageRefused(ValueError):
+    """The upload is not an accepted image; the message is fit to show an admin."""
+
+
+def image_kind(head: bytes) -> tuple[str, str] | None:
+    for signature, kind in IMAGE_SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    return None
+
+
+def lesson_image_create(*, lesson: Lesson, upload: Any) -> LessonImage:
+    """Store an image for the lesson body (same storage as lesson files). Raises ImageRefused."""
+    limit = settings.LESSON_IMAGE_MAX_BYTES
+    size = upload.size or 0
+    if size <= 0:
+        raise ImageRefused("The image is empty.")
+    if size > limit:
+        raise ImageRefused(f"“{upload.name}” is {size // 1024} KB; images may be at most {limit // 1024} KB.")
+    head = upload.read(16)
+    upload.seek(0)
+    kind = image_kind(head)
+    if kind is None:
+        raise ImageRefused(f"“{upload.name}” is not a PNG, JPEG, GIF or WebP image.")
+    mime_type, extension = kind
+    stem = os.path.splitext(os.path.basename(upload.name or "image"))[0][:100] or "image"
+    image = LessonImage(lesson=lesson, file_name=f"{stem}{extension}", mime_type=mime_type, file_size=size)
+    image.file.save(image.file_name, upload, save=False)
+    image.save()
+    return image

@@ -68,6 +68,20 @@ def _upload_cancelled(data: dict[str, Any]) -> Lesson | None:
     return services.lesson_video_upload_cancelled(upload_id=data["id"])
 
 
+def _asset_track_ready(data: dict[str, Any]) -> Lesson | None:
+    """A text track (generated or Mux-hosted captions) is ready: store its cues. Other tracks: nothing to do."""
+    if data.get("type") != "text":
+        return services.lesson_for_mux_asset(asset_id=str(data.get("asset_id") or ""))
+    return services.lesson_text_track_ready(
+        asset_id=str(data["asset_id"]),
+        track_id=str(data["id"]),
+        language=str(data.get("language_code") or ""),
+        name=str(data.get("name") or ""),
+        text_source=str(data.get("text_source") or ""),
+        passthrough=data.get("passthrough"),
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "video.upload.asset_created": _upload_asset_created,
     "video.asset.ready": _asset_ready,
@@ -75,6 +89,7 @@ HANDLERS: dict[str, Handler] = {
     "video.asset.deleted": _asset_deleted,
     "video.upload.errored": _upload_errored,
     "video.upload.cancelled": _upload_cancelled,
+    "video.asset.track.ready": _asset_track_ready,
 }
 
 
