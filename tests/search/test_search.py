@@ -159,7 +159,7 @@ def test_search_query_count_does_not_grow_with_the_corpus(
         search_lessons(user=subscriber, raw_query="migrations")
     module = ModuleFactory(order=3, published=True)
     extra = [
-        LessonFactory(module=module, order=i, title=f"Migrations {i}", content=doc("migrations")) for i in range(15)
+        LessonFactory(module=module, order=i, title=f"Migrations {i}", content=doc("migrations")) for i in range(20)
     ]
     lessons_index(lesson_ids=[lesson.pk for lesson in extra])
     with django_assert_num_queries(3):
