@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
-from config.ids import new_id
 from courses.models import Lesson
 
 
@@ -33,9 +32,12 @@ class LessonDocument(models.Model):
 
 
 class TranscriptCueEntry(models.Model):
-    """One transcript cue, so a transcript hit can link to the second it is spoken."""
+    """One transcript cue, so a transcript hit can link to the second it is spoken.
 
-    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    An internal index row, never named in a URL: a sequence key instead of a cuid2, because an import writes
+    thousands at once and generating cuid2s costs more than indexing them."""
+
+    id = models.BigAutoField(primary_key=True)
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+", db_index=False)
     language = models.CharField(max_length=35)
     start = models.FloatField()
