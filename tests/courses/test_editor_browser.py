@@ -98,3 +98,12 @@ def test_editor_types_formats_saves_and_the_learner_sees_it(
     assert src == f"/lesson-images/{image_row.pk}/"
     assert page.evaluate("src => fetch(src).then(r => r.status)", src) == 200
     assert Lesson.objects.get(pk=lesson.pk).title == lesson.title
+
+    # An older row whose body is not a TipTap document opens as an error over the raw JSON, unchanged.
+    broken = LessonFactory(content=["not", "a", "document"])
+    page.context.clear_cookies()
+    browser_sign_in(page, live_server, admin_user)
+    page.goto(f"/admin/courses/lesson/{broken.pk}/change/")
+    page.get_by_text("The saved body is not a TipTap document").wait_for()
+    assert page.locator(".lesson-editor__content").count() == 0
+    assert json.loads(page.locator("textarea.tiptap-json").input_value()) == ["not", "a", "document"]
