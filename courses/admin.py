@@ -10,6 +10,7 @@ import json
 import os
 from typing import Any
 
+from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, SortableTabularInline
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
@@ -33,8 +34,6 @@ from courses.forms import (
     LessonInlineForm,
     LessonInlineFormSet,
     ModuleAdminForm,
-    ModuleChangelistForm,
-    ModuleChangelistFormSet,
     VideoUploadForm,
     tiptap_document_errors,
 )
@@ -46,18 +45,32 @@ def learner_url(lesson: Lesson) -> str:
     return f"/lessons/{lesson.pk}/"
 
 
-class LessonInline(admin.TabularInline):
+def _mm_ss(seconds: int | None) -> str:
+    from courses.templatetags.lesson_content import duration
+
+    return duration(seconds) or "—"
+
+
+class LessonInline(SortableTabularInline):
+    """The module's lessons; drag a row to reorder (django-admin-sortable2), saved with the module."""
+
     model = Lesson
     form = LessonInlineForm
     formset = LessonInlineFormSet
-    fields = ("order", "title", "published", "is_free", "video_status", "video_duration")
-    readonly_fields = ("video_status", "video_duration")
+    fields = ("order", "title", "published", "is_free", "video_status", "duration_display")
+    readonly_fields = ("video_status", "duration_display")
     ordering = ("order",)
     extra = 0
     show_change_link = True
 
+    @admin.display(description="duration")
+    def duration_display(self, obj: Lesson) -> str:
+        return _mm_ss(obj.video_duration)
 
-class AssetInline(admin.TabularInline):
+
+class AssetInline(SortableTabularInline):
+    """The lesson's files; drag a row to reorder, saved with the lesson."""
+
     model = Asset
     form = AssetInlineForm
     formset = AssetInlineFormSet
@@ -123,11 +136,14 @@ class _ContentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Module)
-class ModuleAdmin(_ContentAdmin):
+class ModuleAdmin(SortableAdminMixin, _ContentAdmin):
+    """Modules in course order; drag a row to reorder (django-admin-sortable2, through `modules_reorder`)."""
+
     form = ModuleAdminForm
-    list_display = ("order", "title", "published", "lesson_count", "updated_at")
+    list_display = ("title", "order", "published", "lesson_count", "updated_at")
     list_display_links = ("title",)
-    list_editable = ("order", "published")
+    list_editable = ("published",)
+    actions = ["publish", "unpublish"]
     list_filter = ("published",)
     search_fields = ("title",)
     ordering = ("order",)
@@ -138,6 +154,25 @@ class ModuleAdmin(_ContentAdmin):
 
     def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
         return services.modules_move(module_ids=ids, up=up)
+
+    def update_order(self, request: HttpRequest) -> HttpResponse:
+        """sortable2's drag endpoint, through the service: one transaction, rows locked, each move logged."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            items = json.loads(request.body).get("updatedItems")
+            orders = {str(pk): int(order) for pk, order in items}
+        except (ValueError, TypeError, AttributeError):
+            return JsonResponse({"error": 'Expected {"updatedItems": [[id, position], ...]}.'}, status=400)
+        try:
+            changes = services.modules_reorder(orders=orders)
+        except services.ReorderRefused as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        for change in changes:
+            self.log_change(request, change.obj, f"Moved from position {change.old_order} to {change.new_order}.")
+        return JsonResponse({"updated": len(changes)})
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -151,15 +186,9 @@ class ModuleAdmin(_ContentAdmin):
     def lesson_count(self, obj: Module) -> int:
         return getattr(obj, "lesson_total", 0)
 
-    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        return ModuleChangelistForm
-
-    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> type[BaseModelFormSet]:
-        return super().get_changelist_formset(request, formset=ModuleChangelistFormSet, **kwargs)
-
 
 @admin.register(Lesson)
-class LessonAdmin(_ContentAdmin):
+class LessonAdmin(SortableAdminBase, _ContentAdmin):
     form = LessonAdminForm
     change_form_template = "admin/courses/lesson/change_form.html"
     list_display = (
@@ -169,7 +198,7 @@ class LessonAdmin(_ContentAdmin):
         "published",
         "is_free",
         "video_status_display",
-        "video_duration",
+        "duration_display",
         "preview_link",
     )
     list_display_links = ("title",)
@@ -187,7 +216,7 @@ class LessonAdmin(_ContentAdmin):
         "mux_asset_id",
         "mux_playback_id",
         "mux_playback_policy",
-        "video_duration",
+        "duration_display",
         "video_status",
         "video_error",
         "id",
@@ -213,7 +242,7 @@ class LessonAdmin(_ContentAdmin):
                     "mux_asset_id",
                     "mux_playback_id",
                     "mux_playback_policy",
-                    "video_duration",
+                    "duration_display",
                 ),
             },
         ),
@@ -287,6 +316,10 @@ class LessonAdmin(_ContentAdmin):
             obj.video_status.lower(),
             obj.get_video_status_display(),
         )
+
+    @admin.display(description="duration", ordering="video_duration")
+    def duration_display(self, obj: Lesson) -> str:
+        return _mm_ss(obj.video_duration)
 
     @admin.display(description="preview")
     def preview_link(self, obj: Lesson) -> SafeString:

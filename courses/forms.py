@@ -8,6 +8,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
+from adminsortable2.admin import CustomInlineFormSetMixin
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminFileWidget
@@ -292,16 +293,6 @@ class LessonAdminForm(_FinalOrderFormMixin, forms.ModelForm):
         return cleaned
 
 
-class ModuleChangelistForm(_FinalOrderFormMixin, forms.ModelForm):
-    class Meta:
-        model = Module
-        fields = ("order", "published")
-
-
-class ModuleChangelistFormSet(_FinalOrderFormSetMixin, forms.BaseModelFormSet):
-    scope = None
-
-
 class LessonChangelistForm(_FinalOrderFormMixin, forms.ModelForm):
     class Meta:
         model = Lesson
@@ -318,7 +309,10 @@ class LessonInlineForm(_FinalOrderFormMixin, forms.ModelForm):
         fields = ("order", "title", "published", "is_free")
 
 
-class LessonInlineFormSet(_FinalOrderFormSetMixin, forms.BaseInlineFormSet):
+class LessonInlineFormSet(CustomInlineFormSetMixin, _FinalOrderFormSetMixin, forms.BaseInlineFormSet):
+    """The module page's lessons: sortable2 renumbers the rows as they are dragged (its hidden `order`
+    inputs); the final positions are still checked for clashes before anything is saved."""
+
     scope = "module"
 
 
@@ -433,7 +427,7 @@ def _next_position(taken: Any) -> int:
     return max(taken, default=ASSET_DEFAULT_ORDER) + 1
 
 
-class AssetInlineFormSet(forms.BaseInlineFormSet):
+class AssetInlineFormSet(CustomInlineFormSetMixin, forms.BaseInlineFormSet):
     """A lesson's files: no two at one position after the save; files left without one go last.
 
     The state the save would leave is checked (so two files can swap positions in one save), against

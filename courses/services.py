@@ -319,6 +319,37 @@ def _siblings_move(siblings: list[Any], selected_ids: set[str], *, up: bool) -> 
     return changes
 
 
+class ReorderRefused(ValueError):
+    """A reorder that names unknown rows or would leave two at one position; nothing was changed."""
+
+
+@transaction.atomic
+def modules_reorder(*, orders: dict[str, int]) -> list[OrderChange]:
+    """Give modules new positions (the admin's drag and drop). All or nothing, rows locked meanwhile.
+
+    Each changed module is saved on its own (its `updated_at`, and every save-driven cache, follow);
+    the DEFERRED unique constraint lets positions pass through each other inside the transaction.
+    Returns every module whose position changed. Raises ReorderRefused.
+    """
+    modules = {m.pk: m for m in Module.objects.select_for_update().order_by("order")}
+    unknown = set(orders) - set(modules)
+    if unknown:
+        raise ReorderRefused(f"Unknown modules: {', '.join(sorted(unknown))}.")
+    final = {pk: orders.get(pk, module.order) for pk, module in modules.items()}
+    if len(set(final.values())) != len(final):
+        raise ReorderRefused("Two modules would share a position; reload the page and drag again.")
+    if any(not (0 <= order <= 1_000_000) for order in final.values()):
+        raise ReorderRefused("Positions must be between 0 and 1,000,000.")
+    changes = []
+    for pk, order in orders.items():
+        module = modules[pk]
+        if module.order != order:
+            changes.append(OrderChange(obj=module, old_order=module.order, new_order=order))
+            module.order = order
+            module.save(update_fields=["order", "updated_at"])
+    return changes
+
+
 @transaction.atomic
 def modules_move(*, module_ids: list[str], up: bool) -> list[OrderChange]:
     """Move the given modules one place up or down. Returns every row whose order changed."""
