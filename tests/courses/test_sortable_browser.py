@@ -38,12 +38,10 @@ def test_drag_to_reorder_modules_and_lessons(browser_page: Any, live_server: Any
     page.goto("/admin/courses/module/")
     _no_sideways_scroll(page)
     rows = page.locator("#result_list tbody tr")
-    rows.nth(2).locator(".drag").drag_to(rows.nth(0).locator(".drag"))
-    # The drop posts in the background; poll the database for its effect.
-    for _ in range(50):
-        if list(Module.objects.order_by("order").values_list("title", flat=True))[0] == "Module C":
-            break
-        page.wait_for_timeout(100)
+    # The drop posts the new positions in the background: wait for that answer.
+    with page.expect_response(lambda response: "adminsortable2_update" in response.url) as answer:
+        rows.nth(2).locator(".drag").drag_to(rows.nth(0).locator(".drag"))
+    assert answer.value.status == 200
     assert list(Module.objects.order_by("order").values_list("title", flat=True)) == [
         "Module C",
         "Module A",
