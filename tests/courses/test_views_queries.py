@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 # user-session activity tracking is off; see USERSESSIONS_TRACK_ACTIVITY). Then, per page:
 #   outline:   modules, lessons, completed ids, subscription (has_access)                          = 4
 #   lesson:    lesson+module, subscription, lesson_viewed insert (in a savepoint: 3), module lessons,
-#              their progress, previous, next, files                                             = 10
+#              their progress, previous, next, files, transcripts                                = 11
 #   dashboard: course_progress, next_lesson_for, its progress, subscription, recently completed  = 5
-QUERIES = {"outline": 2 + 4, "lesson": 2 + 10, "dashboard": 2 + 5}
+QUERIES = {"outline": 2 + 4, "lesson": 2 + 11, "dashboard": 2 + 5}
 
 
 def build_course(lessons: int, learner: Any) -> dict[str, Any]:
