@@ -18,7 +18,7 @@ from django.forms import BaseModelFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,7 +37,7 @@ from courses.forms import (
     VideoUploadForm,
     tiptap_document_errors,
 )
-from courses.models import Asset, Lesson, Module, MuxEvent, TranscriptSource, VideoStatus
+from courses.models import Asset, Lesson, Module, MuxEvent, Transcript, TranscriptSource, VideoStatus
 
 
 def learner_url(lesson: Lesson) -> str:
@@ -86,6 +86,25 @@ class AssetInline(SortableTabularInline):
         from django.template.defaultfilters import filesizeformat
 
         return filesizeformat(obj.file_size) if obj.file_size is not None else "—"
+
+
+class TranscriptInline(admin.TabularInline):
+    """The lesson's transcripts: what each is, and a delete box (e.g. to let Mux's captions in again after
+    an uploaded correction; the search index follows on save). New ones come from Mux or the upload above."""
+
+    model = Transcript
+    fields = ("language", "label", "source", "cue_count", "mux_track_id", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = True
+    verbose_name_plural = "Transcripts (captions)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="cues")
+    def cue_count(self, obj: Transcript) -> int:
+        return len(obj.cues or [])
 
 
 class _ContentAdmin(admin.ModelAdmin):
@@ -207,11 +226,10 @@ class LessonAdmin(SortableAdminBase, _ContentAdmin):
     list_select_related = ("module",)
     search_fields = ("title", "mux_asset_id", "mux_playback_id", "mux_upload_id")
     ordering = ("module__order", "order")
-    inlines = [AssetInline]
+    inlines = [AssetInline, TranscriptInline]
     readonly_fields = (
         "video_panel",
         "content_preview",
-        "transcripts_list",
         "mux_upload_id",
         "mux_asset_id",
         "mux_playback_id",
@@ -229,7 +247,7 @@ class LessonAdmin(SortableAdminBase, _ContentAdmin):
         ("Body", {"fields": ("content", "content_preview")}),
         (
             "Captions and transcript",
-            {"fields": ("transcripts_list", "captions_file", "captions_language", "captions_label")},
+            {"fields": ("captions_file", "captions_language", "captions_label")},
         ),
         (
             "Mux details",
@@ -276,24 +294,6 @@ class LessonAdmin(SortableAdminBase, _ContentAdmin):
         super().save_related(request, form, formsets, change)
         # In the change view's transaction: a search right after the save finds what was saved.
         services.search_index_lessons([form.instance.pk])
-
-    @admin.display(description="Transcripts")
-    def transcripts_list(self, obj: Lesson | None) -> SafeString:
-        if obj is None or obj._state.adding:
-            return format_html("<p>{}</p>", "Save the lesson first.")
-        transcripts = list(obj.transcripts.all())
-        if not transcripts:
-            return format_html(
-                "<p>{}</p>", "None yet. Mux generates English captions for each new video upload; or upload a .vtt."
-            )
-        return format_html_join(
-            "",
-            "<p><strong>{}</strong> ({}) · {} · {} cues · updated {}</p>",
-            (
-                (t.label, t.language, t.get_source_display(), len(t.cues), t.updated_at.strftime("%Y-%m-%d %H:%M"))
-                for t in transcripts
-            ),
-        )
 
     def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
         return services.lessons_move(lesson_ids=ids, up=up)

@@ -225,6 +225,10 @@ def _change_form_data(lesson: Lesson, **extra: Any) -> dict[str, Any]:
         "assets-INITIAL_FORMS": "0",
         "assets-MIN_NUM_FORMS": "0",
         "assets-MAX_NUM_FORMS": "1000",
+        "transcripts-TOTAL_FORMS": "0",
+        "transcripts-INITIAL_FORMS": "0",
+        "transcripts-MIN_NUM_FORMS": "0",
+        "transcripts-MAX_NUM_FORMS": "1000",
     }
     data.update(extra)
     return data
@@ -261,6 +265,30 @@ def test_admin_malformed_vtt_names_the_line_and_replaces_nothing(admin_client: A
     assert Transcript.objects.get(lesson=ready_lesson, language="es").label == "Old"
     ready_lesson.refresh_from_db()
     assert ready_lesson.title != "Renamed"
+
+
+def test_admin_deletes_a_transcript_and_the_index_follows(admin_client: Any, ready_lesson: Lesson) -> None:
+    from courses import services
+
+    transcript = services.lesson_transcript_store(
+        lesson=ready_lesson, language="es", label="Español", source="UPLOAD", cues=vtt_parse(GOOD_VTT)
+    )
+    assert TranscriptCueEntry.objects.filter(lesson=ready_lesson).count() == 3
+    url = reverse("admin:courses_lesson_change", args=[ready_lesson.pk])
+    assert "Español" in admin_client.get(url).content.decode()
+    data = _change_form_data(
+        ready_lesson,
+        **{
+            "transcripts-TOTAL_FORMS": "1",
+            "transcripts-INITIAL_FORMS": "1",
+            "transcripts-0-id": transcript.pk,
+            "transcripts-0-lesson": ready_lesson.pk,
+            "transcripts-0-DELETE": "on",
+        },
+    )
+    assert admin_client.post(url, data).status_code == 302
+    assert not Transcript.objects.filter(lesson=ready_lesson).exists()
+    assert not TranscriptCueEntry.objects.filter(lesson=ready_lesson).exists()
 
 
 # --- the lesson page -------------------------------------------------------------------------

@@ -145,6 +145,10 @@ def test_the_index_follows_an_admin_save(admin_client: Any, subscriber: Any, cor
         "assets-INITIAL_FORMS": "0",
         "assets-MIN_NUM_FORMS": "0",
         "assets-MAX_NUM_FORMS": "1000",
+        "transcripts-TOTAL_FORMS": "0",
+        "transcripts-INITIAL_FORMS": "0",
+        "transcripts-MIN_NUM_FORMS": "0",
+        "transcripts-MAX_NUM_FORMS": "1000",
     }
     assert admin_client.post(url, data).status_code == 302
     assert [hit.title for hit in search_lessons(user=subscriber, raw_query="quokka").hits] == ["Deploys"]
