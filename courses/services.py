@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from courses import mux
-from courses.demo import DEMO_COURSE, asset_text, tiptap_body
+from courses.demo import DEMO_COURSE, DEMO_TRANSCRIPT, asset_text, tiptap_body
 from courses.models import (
     Asset,
     Lesson,
@@ -65,6 +65,15 @@ def demo_course_load() -> tuple[int, int]:
             )
             asset.file.save(file_name, ContentFile(body), save=False)
             asset.save()
+    free_lesson = Lesson.objects.filter(module__order=1, order=1).first()
+    if free_lesson is not None and not Transcript.objects.filter(lesson=free_lesson).exists():
+        Transcript.objects.create(
+            lesson=free_lesson,
+            language="en",
+            label="English (demo)",
+            source=TranscriptSource.UPLOAD,
+            cues=DEMO_TRANSCRIPT,
+        )
     search_index_lessons(list(Lesson.objects.values_list("pk", flat=True)))
     return len(DEMO_COURSE), lessons_total
 
