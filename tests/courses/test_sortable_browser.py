@@ -31,7 +31,10 @@ def test_drag_to_reorder_modules_and_lessons(browser_page: Any, live_server: Any
     first, second, third = (ModuleFactory(order=n, title=f"Module {t}") for n, t in ((1, "A"), (2, "B"), (3, "C")))
     lessons = [LessonFactory(module=first, order=n, title=f"Lesson {n}") for n in (1, 2, 3)]
     AssetFactory(
-        lesson=lessons[0], mime_type="application/vnd.openxmlformats-officedocument.presentationml.presentation"
+        lesson=lessons[0],
+        title="First file",
+        order=1,
+        mime_type="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     )
     browser_sign_in(page, live_server, admin_user)
 
@@ -60,6 +63,15 @@ def test_drag_to_reorder_modules_and_lessons(browser_page: Any, live_server: Any
         "Lesson 1",
         "Lesson 2",
     ]
+
+    # Files on the lesson page: drag the second above the first, save with the page.
+    AssetFactory(lesson=lessons[0], title="Second file", order=2)
+    page.goto(f"/admin/courses/lesson/{lessons[0].pk}/change/")
+    files = page.locator("#assets-group tbody tr.has_original")
+    files.nth(1).locator("td.original p").drag_to(files.nth(0).locator("td.original p"))
+    page.locator("input[name=_continue]").click()
+    page.locator(".messagelist .success").wait_for()
+    assert list(lessons[0].assets.order_by("order").values_list("title", flat=True)) == ["Second file", "First file"]
 
     for url in (
         f"/admin/courses/lesson/{lessons[0].pk}/change/",
