@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import enum
+import logging
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
 from courses.models import Asset, Lesson, LessonImage, Module, Transcript
+from courses.structure import CourseStructure, content_version, course_structure, structure_pinned
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from accounts.models import User
+
+
+def published_course() -> CourseStructure:
+    """The published course (modules, lessons, files) as every learner sees it, cached per content
+    version: no query when nothing changed. For learner pages; staff views read the models."""
+    return course_structure()
+
+
+def published_course_pinned() -> AbstractContextManager[CourseStructure]:
+    """`published_course()` read once for a whole block of work (a batch of emails)."""
+    return structure_pinned()
 
 
 def published_modules() -> QuerySet[Module]:
@@ -101,9 +118,28 @@ def asset_get(asset_id: str) -> Asset | None:
 
 
 def lesson_transcripts(lesson: Lesson) -> list[Transcript]:
-    """The lesson's transcripts, English first (the one shown beside the video), then by language."""
+    """The lesson's transcripts, English first (the one shown beside the video), then by language.
+
+    Kept in the shared cache under the course content version (a transcript write bumps it, see
+    courses.receivers), so the lesson page reads them without a query once warm; uncached if the cache
+    cannot be read."""
+    version = content_version()
+    key = f"courses:transcripts:{version}:{lesson.pk}"
+    if version is not None:
+        try:
+            cached = cache.get(key)
+        except Exception:  # noqa: BLE001 (the cache is a speed-up only: fall back to the database)
+            cached = None
+        if cached is not None:
+            return list(cached)
     transcripts = list(Transcript.objects.filter(lesson=lesson).order_by("language"))
-    return sorted(transcripts, key=lambda t: (not t.language.lower().startswith("en"), t.language))
+    transcripts.sort(key=lambda t: (not t.language.lower().startswith("en"), t.language))
+    if version is not None:
+        try:
+            cache.set(key, transcripts, timeout=3600)
+        except Exception:
+            logger.warning("could not cache the transcripts of lesson %s", lesson.pk, exc_info=True)
+    return transcripts
 
 
 def transcript_get(lesson: Lesson, language: str) -> Transcript | None:
