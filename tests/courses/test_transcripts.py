@@ -344,3 +344,18 @@ def test_locked_lesson_shows_no_transcript_text_and_refuses_its_captions(
     client.logout()
     assert client.get(f"/lessons/{ready_lesson.pk}/captions/en.vtt").status_code == 302
     assert client.get(f"/lessons/{ready_lesson.pk}/captions/..%2Fx.vtt").status_code == 404
+
+
+def test_a_new_transcript_shows_at_once_though_transcripts_are_cached(
+    client: Any, subscriber: Any, ready_lesson: Lesson, mux_signing: Any
+) -> None:
+    from courses import services
+
+    client.force_login(subscriber)
+    assert "data-transcript" not in client.get(f"/lessons/{ready_lesson.pk}/").content.decode()  # cached: none
+    services.lesson_transcript_store(
+        lesson=ready_lesson, language="en", label="English", source="UPLOAD", cues=vtt_parse(GOOD_VTT)
+    )
+    assert "Migrations run in CI." in client.get(f"/lessons/{ready_lesson.pk}/").content.decode()
+    Transcript.objects.filter(lesson=ready_lesson).delete()
+    assert "Migrations run in CI." not in client.get(f"/lessons/{ready_lesson.pk}/").content.decode()
