@@ -1,7 +1,15 @@
+from allauth.socialaccount.models import SocialApp, SocialToken
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.models import Group
+from django.contrib.sites.models import Site
+from django.urls import include, path, register_converter
 
+from config.converters import CuidConverter
 from config.health import healthz
+
+# `<cuid:…>` in every URL that carries an id (registered before any app's urls.py is imported).
+register_converter(CuidConverter, "cuid")
 
 admin.site.site_header = "Syllabus admin"
 admin.site.site_title = "Syllabus admin"
@@ -12,11 +20,6 @@ def _admin_hide_plumbing() -> None:
     """The admin index lists what an operator runs the course with. Framework plumbing goes: sites (SITE_URL
     rules links), groups (roles are USER/ADMIN on the user), social apps and tokens (Google's keys come
     from the environment; tokens are credentials), allauth's session list (the account page shows it)."""
-    from allauth.socialaccount.models import SocialApp, SocialToken
-    from allauth.usersessions.models import UserSession
-    from django.contrib.auth.models import Group
-    from django.contrib.sites.models import Site
-
     for model in (Site, Group, SocialApp, SocialToken, UserSession):
         if admin.site.is_registered(model):
             admin.site.unregister(model)

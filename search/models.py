@@ -11,6 +11,9 @@ from django.db import models
 
 from courses.models import Lesson
 
+# The text search configuration of every vector and query (index and search must agree).
+CONFIG = "english"
+
 
 class LessonDocument(models.Model):
     """One lesson as search sees it. Three vectors, so a learner without access can be matched on what they

@@ -32,8 +32,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from billing.selectors import has_access
-from search.models import LessonDocument, TranscriptCueEntry
-from search.services import CONFIG
+from search.models import CONFIG, LessonDocument, TranscriptCueEntry
 
 MAX_QUERY_LENGTH = 200
 RESULTS_LIMIT = 20

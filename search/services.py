@@ -13,10 +13,9 @@ from django.db.models import Value
 from courses.content import lesson_body_text
 from courses.models import Lesson
 from courses.selectors import all_lesson_ids, lessons_for_index, module_lesson_ids
-from search.models import LessonDocument, TranscriptCueEntry
+from search.models import CONFIG, LessonDocument, TranscriptCueEntry
 
 # One text-search configuration for documents and queries alike (the course is in English).
-CONFIG = "english"
 
 
 def _vector(text: str, weight: str) -> SearchVector:
