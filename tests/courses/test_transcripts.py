@@ -153,13 +153,18 @@ def test_track_ready_when_mux_is_unreachable_fails_and_is_retried(
     settings.MUX_STREAM_BASE = "http://127.0.0.1:9"  # a closed port
     payload = load_event("video.asset.track.ready")
 
-    assert deliver(client, payload).status_code == 500
-    assert MuxEvent.objects.get(mux_event_id=payload["id"]).status == MuxEventStatus.FAILED
+    # Stored and answered 200 at once; the task's failure leaves the event RETRYING (the sweeper runs it again).
+    assert deliver(client, payload).status_code == 200
+    event = MuxEvent.objects.get(mux_event_id=payload["id"])
+    assert (event.status, event.attempts) == (MuxEventStatus.RETRYING, 1)
+    assert event.error.startswith("MuxError: Could not reach Mux for the captions")
     assert not Transcript.objects.exists()
 
-    settings.MUX_STREAM_BASE = stream_host.base  # Mux's retry, once the host answers again
+    settings.MUX_STREAM_BASE = stream_host.base  # the retry (a redelivery here), once the host answers again
     stream_host.files[f"/{PLAYBACK_ID}/text/{TRACK_ID}.vtt"] = GOOD_VTT.encode()
     assert deliver(client, payload).status_code == 200
+    event.refresh_from_db()
+    assert (event.status, event.error) == (MuxEventStatus.PROCESSED, "")
     assert Transcript.objects.get(lesson=ready_lesson).cues[0]["start"] == 1.0
 
 
@@ -319,7 +324,8 @@ def test_lesson_page_shows_the_transcript_and_captions_track_to_a_member(
     assert vtt_parse(captions.content)[2]["text"] == "Migrations run in CI."
 
 
-@pytest.mark.parametrize("t", ["abc", "-5", "1e9", "nan", "inf", "9" * 40, "\x00"])
+# A NUL never gets here: config.middleware.RejectNulMiddleware answers 400 first (tested with it).
+@pytest.mark.parametrize("t", ["abc", "-5", "1e9", "nan", "inf", "9" * 40])
 def test_bad_start_times_are_ignored(
     client: Any, subscriber: Any, ready_lesson: Lesson, mux_signing: Any, t: str
 ) -> None:
