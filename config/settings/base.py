@@ -138,7 +138,8 @@ CSP_EXTRA_SCRIPT_HOSTS = env_list("CSP_EXTRA_SCRIPT_HOSTS", "")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF, NONCE, *CSP_EXTRA_SCRIPT_HOSTS],
+        # Google's Cast sender framework, which the Mux Player loads in Chrome so a lesson can play on a TV.
+        "script-src": [SELF, NONCE, "https://www.gstatic.com", *CSP_EXTRA_SCRIPT_HOSTS],
         # Mux Player styles its shadow DOM at run time and the admin uses style attributes: styles
         # cannot run code, so inline styles are allowed; inline scripts are not.
         "style-src": [SELF, UNSAFE_INLINE],
