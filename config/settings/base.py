@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.humanize",
+    "django.contrib.postgres",
+    "adminsortable2",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
     "progress",
     "emails",
     "analytics",
+    "search",
     "qa",
     "notes",
     "certificates",
@@ -284,6 +287,9 @@ AWS_S3_SIGNATURE_VERSION = "s3v4"  # SigV4 presigned URLs (X-Amz-Expires); AWS's
 AWS_DEFAULT_ACL = None
 AWS_S3_FILE_OVERWRITE = False
 ASSET_MAX_UPLOAD_BYTES = int(env("ASSET_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Largest image the lesson body editor accepts, and largest .vtt the admin accepts.
+LESSON_IMAGE_MAX_BYTES = int(env("LESSON_IMAGE_MAX_BYTES", str(5 * 1024 * 1024)))
+TRANSCRIPT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
@@ -381,6 +387,10 @@ MUX_SIGNING_KEY_ID = env("MUX_SIGNING_KEY_ID")
 MUX_SIGNING_PRIVATE_KEY = env("MUX_SIGNING_PRIVATE_KEY")
 MUX_PLAYBACK_TOKEN_TTL_SECONDS = 6 * 60 * 60
 MUX_WEBHOOK_TOLERANCE_SECONDS = 300
+# Where caption (text track) files are fetched from; a local fake in tests, like STRIPE_API_BASE.
+MUX_STREAM_BASE = env("MUX_STREAM_BASE", "https://stream.mux.com").rstrip("/")
+# Ask Mux for auto-generated captions in this language on every new upload ("" turns it off).
+MUX_GENERATED_CAPTIONS_LANGUAGE = env("MUX_GENERATED_CAPTIONS_LANGUAGE", "en")
 
 # --- Celery ----------------------------------------------------------------------------------
 # A stored webhook event's task (billing/courses tasks): the soft limit raises in the handler (the
