@@ -14,6 +14,7 @@ from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
 from billing.selectors import subscription_for
+from teams.selectors import user_team_export
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -156,6 +157,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
             for p in progress
         ],
         "subscription": _subscription_export(subscription_for(user)),
+        "team": user_team_export(user=user),
         "events": [
             {"event": name, "properties": properties, "session_id": session_id, "created_at": _iso(created_at)}
             for name, properties, session_id, created_at in events

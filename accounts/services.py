@@ -145,15 +145,23 @@ def user_delete(*, user: User) -> None:
     account), pending emails
     are cancelled, every signed-in session is ended, then the user row goes — with it the
     subscription, progress, email logs, email addresses and social accounts; analytics events stay
-    with their user cleared (Event.user is SET_NULL).
+    with their user cleared (Event.user is SET_NULL). A team seat is given up first (the team's own
+    subscription and data stay); the last admin of a team with other members is refused (TeamError)
+    until they name another admin.
     """
     from allauth.usersessions.models import UserSession
 
     from billing.selectors import subscription_for
     from emails.models import EmailTemplate
     from emails.services import email_cancel_pending
+    from teams.services import TeamError, member_leave, team_leave_blocker
 
+    blocker = team_leave_blocker(user=user)
+    if blocker:
+        raise TeamError(blocker)
     with transaction.atomic():
+        # Issue 17: the seat goes, the team and its data stay (and billing mail moves to another admin).
+        member_leave(user=user)
         subscription = subscription_for(user)
         if subscription is not None:
             # Billing decides whether Stripe still has something to cancel (idempotent for ended ones).

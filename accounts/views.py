@@ -139,9 +139,13 @@ def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
         form = DeleteAccountForm(request.POST, user=user)
         if form.is_valid():
             from billing.stripe_client import StripeUnavailable
+            from teams.services import TeamError
 
             try:
                 services.user_delete(user=user)
+            except TeamError as exc:  # the last admin of a team with members names a successor first
+                messages.error(request, f"{exc} Nothing was deleted.")
+                status = 409
             except StripeUnavailable:
                 messages.error(
                     request,

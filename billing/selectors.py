@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
@@ -31,18 +32,27 @@ def subscription_for(user: User | AnonymousUser) -> Subscription | None:
         return None
 
 
+def subscription_by_id(subscription_id: str) -> Subscription | None:
+    return Subscription.objects.filter(pk=subscription_id).first()
+
+
 def has_access(user: User | AnonymousUser) -> bool:
     """May this user watch paid lessons, fetch their tokens and download their files?
 
-    DESIGN.md §4: `access_override`, or a subscription that is ACTIVE, TRIALING or PAST_DUE
-    (the seed's grace period). Admins see everything.
+    DESIGN.md §4/§12: `access_override`, or an own subscription that is ACTIVE, TRIALING or PAST_DUE
+    (the seed's grace period), or a seat in a team whose subscription is. Admins see everything.
     """
     if not user.is_authenticated or not user.is_active:
         return False
     if user.access_override or user.is_staff:
         return True
     subscription = subscription_for(user)
-    return subscription is not None and subscription.grants_access
+    if subscription is not None and subscription.grants_access:
+        return True
+    # DESIGN.md §12: a seat in a team whose subscription grants the same (one query, cached on the user).
+    from teams.selectors import team_seat_grants_access
+
+    return team_seat_grants_access(user)
 
 
 def is_refund_eligible(subscription: Subscription, *, now: datetime | None = None) -> bool:
@@ -53,14 +63,9 @@ def is_refund_eligible(subscription: Subscription, *, now: datetime | None = Non
 
 def mrr() -> Decimal:
     """Monthly recurring revenue in dollars: the seed's query — 49 per ACTIVE monthly and
-    399/12 per ACTIVE annual subscription (amounts from settings). One query."""
-    counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
-        monthly=Count("pk", filter=Q(plan=SubscriptionPlan.MONTHLY)),
-        annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
-    )
-    monthly = Decimal(settings.PLAN_PRICE_MONTHLY) * counts["monthly"]
-    annual = Decimal(settings.PLAN_PRICE_ANNUAL) * counts["annual"] / 12
-    return (monthly + annual).quantize(Decimal("0.01"))
+    399/12 per ACTIVE annual subscription (amounts from settings), plus each ACTIVE team's seats at the
+    per-seat price (issue 17). One query."""
+    return sum((row.mrr for row in mrr_by_plan()), Decimal("0.00"))
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,17 @@ class PlanRevenue:
 def mrr_by_plan() -> list[PlanRevenue]:
     """MRR split by plan, monthly first: the seed's MRR query grouped by plan (ACTIVE only). One query.
     The two amounts add up to `mrr()`."""
+    own = Q(team__isnull=True)
+    team = Q(team__isnull=False)
     counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
-        monthly=Count("pk", filter=Q(plan=SubscriptionPlan.MONTHLY)),
-        annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
+        monthly=Count("pk", filter=own & Q(plan=SubscriptionPlan.MONTHLY)),
+        annual=Count("pk", filter=own & Q(plan=SubscriptionPlan.ANNUAL)),
+        # Issue 17: a team counts its seats (the item quantity), each at the per-seat price.
+        team_monthly=Coalesce(Sum("quantity", filter=team & Q(plan=SubscriptionPlan.MONTHLY)), 0),
+        team_annual=Coalesce(Sum("quantity", filter=team & Q(plan=SubscriptionPlan.ANNUAL)), 0),
     )
     cent = Decimal("0.01")
-    return [
+    rows = [
         PlanRevenue(
             plan=SubscriptionPlan.MONTHLY,
             label=SubscriptionPlan.MONTHLY.label,
@@ -93,6 +103,23 @@ def mrr_by_plan() -> list[PlanRevenue]:
             mrr=(Decimal(settings.PLAN_PRICE_ANNUAL) * counts["annual"] / 12).quantize(cent),
         ),
     ]
+    # Team seats are listed only when some are sold, so a site without teams reads as before.
+    if counts["team_monthly"] or counts["team_annual"]:
+        rows += [
+            PlanRevenue(
+                plan="TEAM_MONTHLY",
+                label="Team monthly (seats)",
+                active=counts["team_monthly"],
+                mrr=(Decimal(settings.PLAN_PRICE_TEAM_MONTHLY) * counts["team_monthly"]).quantize(cent),
+            ),
+            PlanRevenue(
+                plan="TEAM_ANNUAL",
+                label="Team annual (seats)",
+                active=counts["team_annual"],
+                mrr=(Decimal(settings.PLAN_PRICE_TEAM_ANNUAL) * counts["team_annual"] / 12).quantize(cent),
+            ),
+        ]
+    return rows
 
 
 def is_past_due(user: User | AnonymousUser) -> bool:

@@ -89,9 +89,9 @@ def plan_price_id(plan: SubscriptionPlan | str) -> str:
 
 def plan_for_price(price_id: str, interval: str = "") -> SubscriptionPlan:
     """The plan of a Stripe price: by id (settings), else by its billing interval."""
-    if price_id == settings.STRIPE_PRICE_ANNUAL:
+    if price_id in (settings.STRIPE_PRICE_ANNUAL, settings.STRIPE_PRICE_TEAM_ANNUAL):
         return SubscriptionPlan.ANNUAL
-    if price_id == settings.STRIPE_PRICE_MONTHLY:
+    if price_id in (settings.STRIPE_PRICE_MONTHLY, settings.STRIPE_PRICE_TEAM_MONTHLY):
         return SubscriptionPlan.MONTHLY
     logger.warning("Stripe price %s is neither configured plan; judging by its interval %r", price_id, interval)
     return SubscriptionPlan.ANNUAL if interval == "year" else SubscriptionPlan.MONTHLY
@@ -167,13 +167,22 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     row = rows.filter(stripe_subscription_id=remote.id).first()
     same_subscription = row is not None
     if row is None:
-        owner = _owner_for(remote, user)
-        if owner is None:
-            raise UnknownSubscriber(f"No learner owns Stripe subscription {remote.id} (customer {remote.customer_id}).")
-        row = rows.filter(user=owner).first()
-        if row is None:
-            row = Subscription(user=owner)
-        elif _precedence(row.grants_access, row.stripe_created_at) > _precedence(
+        if remote.team_id:
+            # Issue 17: a team's seats. Same rules as a learner's row, keyed by the team instead.
+            row, team_id = _team_row(rows, remote)
+            if row is None:
+                row = Subscription(team_id=team_id)
+        else:
+            owner = _owner_for(remote, user)
+            if owner is None:
+                raise UnknownSubscriber(
+                    f"No learner owns Stripe subscription {remote.id} (customer {remote.customer_id})."
+                )
+            row = rows.filter(user=owner).first()
+            if row is None:
+                row = Subscription(user=owner)
+        # An existing row of the same owner (not a new one).
+        if not row._state.adding and _precedence(row.grants_access, row.stripe_created_at) > _precedence(
             STATUS_FROM_STRIPE.get(remote.status) in ACCESS_STATUSES, remote.created
         ):
             # One row per learner: it follows their live subscription, else their newest one, so
@@ -199,6 +208,7 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     row.stripe_status = remote.status
     row.status = status
     row.stripe_price_id = remote.price_id
+    row.quantity = remote.quantity
     row.plan = plan_for_price(remote.price_id, remote.interval)
     row.current_period_start = remote.current_period_start
     row.current_period_end = remote.current_period_end
@@ -212,15 +222,17 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
         row.payment_failed_at = None
     row.save()
 
+    contact = row.contact  # the learner, or the team's billing contact (None once they are gone)
     started_before = before["stripe_status"] is not None and before["stripe_status"] not in NEVER_STARTED
     started_now = remote.status not in NEVER_STARTED
     if started_now and not started_before:
-        event_track(name=EventName.SUBSCRIPTION_STARTED, user=row.user, properties={"plan": str(row.plan)})
-        abandonment_emails_cancel(user=row.user)
+        event_track(name=EventName.SUBSCRIPTION_STARTED, user=contact, properties=_plan_properties(row))
+        if row.user is not None:  # a team's members have their own abandonment guard (has_access at send time)
+            abandonment_emails_cancel(user=row.user)
     if status == SubscriptionStatus.CANCELLED and before["status"] != SubscriptionStatus.CANCELLED and started_now:
         event_track(
             name=EventName.SUBSCRIPTION_CANCELLED,
-            user=row.user,
+            user=contact,
             properties={"plan": str(row.plan), "stripe_status": remote.status},
         )
     if leaves_dunning:
@@ -229,6 +241,21 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     if before["renewal"] != (row.current_period_end, row.cancel_at_period_end, row.grants_access):
         renewal_reminder_reschedule(subscription=row)
     return row
+
+
+def _team_row(rows: Any, remote: StripeSubscription) -> tuple[Subscription | None, str]:
+    """The team's current row (if any) and the team's id; UnknownSubscriber when the team is gone."""
+    from teams.models import Team
+
+    if not Team.objects.filter(pk=remote.team_id).exists():
+        raise UnknownSubscriber(f"No team {remote.team_id} owns Stripe subscription {remote.id}.")
+    return rows.filter(team_id=remote.team_id).first(), str(remote.team_id)
+
+
+def _plan_properties(row: Subscription) -> dict[str, Any]:
+    if row.team_id:
+        return {"plan": str(row.plan), "team": row.team_id, "seats": row.quantity}
+    return {"plan": str(row.plan)}
 
 
 def subscription_refresh(*, stripe_subscription_id: str, user: User | None = None) -> Subscription:
@@ -267,7 +294,7 @@ def subscription_cancel_immediately(*, subscription: Subscription) -> Subscripti
             row.stripe_synced_at = synced_at
             row.save()
             if not was_cancelled:
-                event_track(name=EventName.SUBSCRIPTION_CANCELLED, user=row.user, properties={"plan": str(row.plan)})
+                event_track(name=EventName.SUBSCRIPTION_CANCELLED, user=row.contact, properties={"plan": str(row.plan)})
             renewal_reminder_reschedule(subscription=row)
             payment_failed_final_cancel(subscription=row)
         return row
@@ -291,7 +318,7 @@ def refund_record(*, subscription: Subscription, charge_id: str, amount: int, so
     properties: dict[str, Any] = {"charge": charge_id, "amount": amount, "plan": str(row.plan), "source": source}
     if refund_id:
         properties["refund"] = refund_id
-    event_track(name=EventName.REFUND_ISSUED, user=row.user, properties=properties)
+    event_track(name=EventName.REFUND_ISSUED, user=row.contact, properties=properties)
     return True
 
 
@@ -310,7 +337,11 @@ def subscription_refund_and_cancel(*, subscription: Subscription) -> stripe_clie
     refund = stripe_client.refund_create(
         payment=payment,
         idempotency_key=f"refund:{subscription.stripe_subscription_id}:{payment.invoice_id}",
-        metadata={"user_id": subscription.user_id, "subscription": subscription.stripe_subscription_id},
+        metadata={
+            "user_id": subscription.user_id or "",
+            "team_id": subscription.team_id or "",
+            "subscription": subscription.stripe_subscription_id,
+        },
     )
     with transaction.atomic():
         refund_record(
@@ -365,7 +396,7 @@ def _on_invoice_payment_failed(event: WebhookEvent) -> None:
     invoice = event.object
     event_track(
         name=EventName.PAYMENT_FAILED,
-        user=row.user,
+        user=row.contact,
         properties={"invoice": invoice.get("id"), "attempt": invoice.get("attempt_count"), "plan": str(row.plan)},
     )
     # Only a failure Stripe still stands by opens a dunning cycle: delivered after the invoice was

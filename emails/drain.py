@@ -36,7 +36,7 @@ from django.utils import timezone
 from config.ids import new_id
 from emails.guards import cancel_reason, recipient
 from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
-from emails.rendering import email_context, email_render, email_subject
+from emails.rendering import email_context, email_render, email_subject, recipient_address
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ def email_process(*, queue_id: str, lock_token: str, connection: Any = None) -> 
             _finish(item, status=EmailStatus.CANCELLED, error="user deleted")
             return EmailStatus.CANCELLED
         subject = EmailTemplate(item.template).label
+        to = recipient_address(template=item.template, user=user, data=item.data)
         reason: str | None = None
         try:
             # A savepoint: a database error inside a guard must leave this transaction able to record it.
@@ -145,15 +146,15 @@ def email_process(*, queue_id: str, lock_token: str, connection: Any = None) -> 
                     subject = rendered.subject
                     rendered.message(connection=connection).send()
         except Exception as exc:  # noqa: BLE001 — any guard, rendering or transport failure is an attempt, retried
-            return _attempt_failed(item, to=user.email, subject=subject, exc=exc, connection=connection)
+            return _attempt_failed(item, to=to, subject=subject, exc=exc, connection=connection)
 
         if reason is not None:
             _finish(item, status=EmailStatus.CANCELLED, error=reason)
-            _log(item, to=user.email, subject=_subject_for_log(item, user), status=EmailStatus.CANCELLED, error=reason)
+            _log(item, to=to, subject=_subject_for_log(item, user), status=EmailStatus.CANCELLED, error=reason)
             return EmailStatus.CANCELLED
         item.attempts += 1
         _finish(item, status=EmailStatus.SENT)
-        _log(item, to=user.email, subject=subject, status=EmailStatus.SENT)
+        _log(item, to=to, subject=subject, status=EmailStatus.SENT)
         return EmailStatus.SENT
 
 

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
-from emails.models import EmailQueue, EmailSuppression, EmailTemplate
+from emails.models import ADDRESSED_TEMPLATES, EmailQueue, EmailSuppression, EmailTemplate
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -59,10 +59,17 @@ def _inactive_nudge(item: EmailQueue, user: User) -> str | None:
     return None
 
 
-def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
-    from billing.selectors import subscription_for
+def _subscription_of(item: EmailQueue, user: User) -> Any:
+    """The subscription the row is about: by the id the trigger stored (a team's row is not the
+    contact's own), else the learner's own."""
+    from billing.selectors import subscription_by_id, subscription_for
 
-    subscription = subscription_for(user)
+    subscription_id = (item.data or {}).get("subscription_id")
+    return subscription_by_id(str(subscription_id)) if subscription_id else subscription_for(user)
+
+
+def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
+    subscription = _subscription_of(item, user)
     period_end = _parse((item.data or {}).get("period_end"))
     if subscription is None or not subscription.grants_access:
         return "subscription no longer active"
@@ -75,11 +82,21 @@ def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
 
 def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
     from billing.models import SubscriptionStatus
-    from billing.selectors import subscription_for
 
-    subscription = subscription_for(user)
+    subscription = _subscription_of(item, user)
     if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:
         return "subscription no longer past due"
+    return None
+
+
+def _team_invite(item: EmailQueue, user: User) -> str | None:
+    from teams.selectors import invitation_is_open
+
+    data = item.data or {}
+    if is_suppressed(str(data.get("to") or "")):
+        return "address suppressed"
+    if not invitation_is_open(invitation_id=str(data.get("invitation_id") or "")):
+        return "invitation no longer open"
     return None
 
 
@@ -91,6 +108,7 @@ TEMPLATE_GUARDS: dict[str, Callable[[EmailQueue, User], str | None]] = {
     EmailTemplate.INACTIVE_NUDGE: _inactive_nudge,
     EmailTemplate.RENEWAL_REMINDER: _renewal_reminder,
     EmailTemplate.PAYMENT_FAILED_FINAL: _payment_failed_final,
+    EmailTemplate.TEAM_INVITE: _team_invite,
 }
 
 
@@ -110,7 +128,10 @@ def cancel_reason(item: EmailQueue, user: User) -> str | None:
     if not user.is_active:
         return "account deactivated"
     suppressed = getattr(user, "is_suppressed", None)
-    if suppressed if suppressed is not None else is_suppressed(user.email):
+    # An addressed template (TEAM_INVITE) goes elsewhere: its guard checks that address instead.
+    if item.template not in ADDRESSED_TEMPLATES and (
+        suppressed if suppressed is not None else is_suppressed(user.email)
+    ):
         return "address suppressed"
     if item.is_marketing and user.marketing_opt_out:
         return "marketing opt-out"

@@ -17,6 +17,12 @@ class EmailTemplate(models.TextChoices):
     RENEWAL_REMINDER = "RENEWAL_REMINDER", "Renewal reminder"
     PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
     PAYMENT_FAILED_FINAL = "PAYMENT_FAILED_FINAL", "Payment failed (final)"
+    TEAM_INVITE = "TEAM_INVITE", "Team invitation"
+
+
+# Templates sent to an address in `data["to"]` rather than to the row's user (an invitee may have no
+# account yet; the row's user is who caused it). Transactional.
+ADDRESSED_TEMPLATES = frozenset({"TEAM_INVITE"})
 
 
 # Marketing mail honours `marketing_opt_out` and carries one-click unsubscribe headers (DESIGN.md §8);

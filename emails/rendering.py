@@ -21,7 +21,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from emails.models import MARKETING_TEMPLATES, EmailTemplate
+from emails.models import ADDRESSED_TEMPLATES, MARKETING_TEMPLATES, EmailTemplate
 from emails.tokens import unsubscribe_token_for
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     EmailTemplate.RENEWAL_REMINDER: {"period_end": "2026-02-01T00:00:00+00:00", "plan": "ANNUAL"},
     EmailTemplate.PAYMENT_FAILED: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
     EmailTemplate.PAYMENT_FAILED_FINAL: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
+    EmailTemplate.TEAM_INVITE: {"invitation_id": "sample", "to": "colleague@example.com"},
 }
 
 
@@ -73,10 +74,21 @@ def _site_domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "syllabus.local"
 
 
-def _plan_amount(plan: str | None) -> tuple[str, int]:
+def _plan_amount(plan: str | None, seats: Any = None) -> tuple[str, int]:
+    if isinstance(seats, int) and seats > 0:  # a team: per-seat price times its seats
+        if plan == "ANNUAL":
+            return "Team annual", settings.PLAN_PRICE_TEAM_ANNUAL * seats
+        return "Team monthly", settings.PLAN_PRICE_TEAM_MONTHLY * seats
     if plan == "ANNUAL":
         return "Annual", settings.PLAN_PRICE_ANNUAL
     return "Monthly", settings.PLAN_PRICE_MONTHLY
+
+
+def recipient_address(*, template: str, user: User, data: dict[str, Any] | None) -> str:
+    """Where the email goes: the row's user, or for an addressed template (TEAM_INVITE) `data["to"]`."""
+    if template in ADDRESSED_TEMPLATES:
+        return str((data or {}).get("to") or "")
+    return user.email
 
 
 def _when(value: Any) -> datetime | None:
@@ -121,11 +133,15 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
     if template == EmailTemplate.INACTIVE_NUDGE:
         return _progress(user)
     if template == EmailTemplate.RENEWAL_REMINDER:
-        plan_label, amount = _plan_amount(data.get("plan"))
+        plan_label, amount = _plan_amount(data.get("plan"), data.get("seats"))
         return {"renewal_date": _when(data.get("period_end")), "plan_label": plan_label, "amount": amount}
     if template in {EmailTemplate.PAYMENT_FAILED, EmailTemplate.PAYMENT_FAILED_FINAL}:
-        plan_label, amount = _plan_amount(data.get("plan"))
+        plan_label, amount = _plan_amount(data.get("plan"), data.get("seats"))
         return {"failed_at": _when(data.get("failed_at")), "plan_label": plan_label, "amount": amount}
+    if template == EmailTemplate.TEAM_INVITE:
+        from teams.selectors import invitation_email_context
+
+        return invitation_email_context(invitation_id=str(data.get("invitation_id") or ""), inviter=user)
     return {}
 
 
@@ -180,7 +196,7 @@ def email_render(
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return RenderedEmail(
         template=template,
-        to=user.email,
+        to=recipient_address(template=template, user=user, data=data),
         subject=email_subject(template=template, context=context),
         text=re.sub(r"\n{3,}", "\n\n", _render(f"{directory}/body.txt", context, autoescape=False)).strip() + "\n",
         html=_render(f"{directory}/body.html", context, autoescape=True),

@@ -85,31 +85,37 @@ def module_complete_email_queue(*, user: User, module: Module) -> None:
 def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
     """Replace the pending RENEWAL_REMINDER with one at current period end - 3 days (none when the
     subscription will not renew). Safe to call on every sync: the same period end keeps its one row."""
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
     if subscription.cancel_at_period_end or not subscription.grants_access:
-        email_cancel_pending(user=subscription.user, templates=[EmailTemplate.RENEWAL_REMINDER])
+        email_cancel_pending(user=contact, templates=[EmailTemplate.RENEWAL_REMINDER])
         return
     period_end = subscription.current_period_end
     email_queue_replace(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.RENEWAL_REMINDER,
         scheduled_for=max(period_end - RENEWAL_NOTICE, timezone.now()),
-        data={"subscription_id": subscription.pk, "period_end": period_end.isoformat(), "plan": subscription.plan},
+        data={"period_end": period_end.isoformat(), **_subscription_data(subscription)},
         idempotency_key=f"renewal_reminder:{subscription.pk}:{period_end.isoformat()}",
     )
 
 
 def payment_failed_emails_queue(*, subscription: Subscription, failed_at: datetime) -> None:
     """First failure of a dunning cycle: PAYMENT_FAILED now, PAYMENT_FAILED_FINAL at +3 days."""
+    contact = subscription.contact
+    if contact is None:
+        return
     key = f"{subscription.pk}:{failed_at.isoformat()}"
-    data = {"subscription_id": subscription.pk, "failed_at": failed_at.isoformat(), "plan": subscription.plan}
+    data = {"failed_at": failed_at.isoformat(), **_subscription_data(subscription)}
     email_queue(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.PAYMENT_FAILED,
         data=data,
         idempotency_key=f"payment_failed:{key}",
     )
     email_queue(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.PAYMENT_FAILED_FINAL,
         scheduled_for=failed_at + PAYMENT_FINAL_AFTER,
         data=data,
@@ -118,4 +124,26 @@ def payment_failed_emails_queue(*, subscription: Subscription, failed_at: dateti
 
 
 def payment_failed_final_cancel(*, subscription: Subscription) -> int:
-    return email_cancel_pending(user=subscription.user, templates=[EmailTemplate.PAYMENT_FAILED_FINAL])
+    contact = subscription.contact
+    if contact is None:
+        return 0
+    return email_cancel_pending(user=contact, templates=[EmailTemplate.PAYMENT_FAILED_FINAL])
+
+
+def _subscription_data(subscription: Subscription) -> dict[str, object]:
+    """What billing emails need about the subscription; a team's also carries its seat count."""
+    data: dict[str, object] = {"subscription_id": subscription.pk, "plan": subscription.plan}
+    if subscription.team_id:
+        data["seats"] = subscription.quantity
+    return data
+
+
+def team_invite_email_queue(*, invited_by: User, invitation_id: str, to: str, sent_count: int) -> None:
+    """TEAM_INVITE to `to` (who may have no account yet: the row's user is the inviting admin, the
+    address rides in `data["to"]`). Once per (invitation, send): a resend is a new send."""
+    email_queue(
+        user=invited_by,
+        template=EmailTemplate.TEAM_INVITE,
+        data={"invitation_id": invitation_id, "to": to},
+        idempotency_key=f"team_invite:{invitation_id}:{sent_count}",
+    )
