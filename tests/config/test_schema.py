@@ -23,7 +23,9 @@ SEED_FIELDS = [
     ("accounts.User", "created_at", False, None),
     ("accounts.User", "updated_at", False, None),
     ("accounts.User", "marketing_opt_out", False, False),
-    ("billing.Subscription", "user", False, None),
+    # Deliberate (DESIGN.md §12, issue 17): null on a team's subscription, whose owner is `team`; the
+    # constraint `subscription_one_owner` keeps exactly one owner, so a learner's row still always has its user.
+    ("billing.Subscription", "user", True, None),
     ("billing.Subscription", "stripe_customer_id", False, None),
     ("billing.Subscription", "stripe_subscription_id", False, None),
     ("billing.Subscription", "status", False, None),
@@ -101,6 +103,11 @@ SEED_ENUMS = {
     "emails.models.EmailStatus": ["PENDING", "SENT", "FAILED", "CANCELLED"],
 }
 
+# Values DESIGN.md §12 adds after the seed's, in order ("new email templates extend the seed's enum").
+DESIGN_ADDITIONS: dict[str, list[str]] = {
+    "emails.models.EmailTemplate": ["TEAM_INVITE"],
+}
+
 
 @pytest.mark.parametrize(("model", "field", "null", "default"), SEED_FIELDS)
 def test_seed_field_exists_with_nullability_and_default(model: str, field: str, null: bool, default: object) -> None:
@@ -116,7 +123,7 @@ def test_seed_enums_have_the_seed_values(path: str) -> None:
 
     module, name = path.rsplit(".", 1)
     enum = getattr(importlib.import_module(module), name)
-    assert list(enum.values) == SEED_ENUMS[path]
+    assert list(enum.values) == SEED_ENUMS[path] + DESIGN_ADDITIONS.get(path, [])
 
 
 @pytest.mark.parametrize(
@@ -274,7 +281,7 @@ def test_updated_timestamps_change_on_every_save(model: str, field: str) -> None
 )
 def test_enum_fields_take_exactly_the_seed_values(model: str, field: str, enum: str) -> None:
     f = apps.get_model(model)._meta.get_field(field)
-    assert [value for value, _ in f.choices or []] == SEED_ENUMS[enum]
+    assert [value for value, _ in f.choices or []] == SEED_ENUMS[enum] + DESIGN_ADDITIONS.get(enum, [])
 
 
 @pytest.mark.parametrize(

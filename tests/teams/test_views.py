@@ -201,3 +201,14 @@ def test_export_and_deletion_cover_team_rows(client):
     assert TeamMembership.objects.filter(team=data["team"]).count() == 1
     assert Team.objects.get().subscription.quantity == 5
     assert TeamInvitation.objects.filter(team=data["team"]).count() == 1
+
+
+def test_the_django_admin_lists_teams_memberships_and_invitations(client, admin_user):
+    data = team_with_seats(seats=4, members=2)
+    InvitationFactory(team=data["team"])
+    client.force_login(admin_user)
+    for path in ("/admin/teams/team/", "/admin/teams/teammembership/", "/admin/teams/teaminvitation/"):
+        response = client.get(path)
+        assert response.status_code == 200 and data["team"].name in response.content.decode(), path
+    page = client.get(f"/admin/teams/team/{data['team'].pk}/change/")
+    assert page.status_code == 200 and data["admin"].email in page.content.decode()
