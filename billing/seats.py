@@ -14,7 +14,8 @@ from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
 from billing.models import Subscription, SubscriptionPlan
-from billing.services import _lock_subscription_id, subscription_sync
+from billing.plans import team_plan_get
+from billing.services.sync import _lock_subscription_id, subscription_sync
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -23,7 +24,7 @@ InvoicePreview = stripe_client.InvoicePreview
 
 
 def team_price_id(plan: SubscriptionPlan | str) -> str:
-    return settings.STRIPE_PRICE_TEAM_ANNUAL if plan == SubscriptionPlan.ANNUAL else settings.STRIPE_PRICE_TEAM_MONTHLY
+    return team_plan_get(plan).stripe_price_id
 
 
 def team_checkout_start(

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
+from billing.plans import plan_get, team_plan_get
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -63,8 +64,8 @@ def is_refund_eligible(subscription: Subscription, *, now: datetime | None = Non
 
 def mrr() -> Decimal:
     """Monthly recurring revenue in dollars: the seed's query — 49 per ACTIVE monthly and
-    399/12 per ACTIVE annual subscription (amounts from settings), plus each ACTIVE team's seats at the
-    per-seat price (issue 17). One query."""
+    399/12 per ACTIVE annual subscription (amounts from `billing.plans`), plus each ACTIVE team's seats at
+    the per-seat team price (issue 17). One query; equal to the sum of `mrr_by_plan()`."""
     return sum((row.mrr for row in mrr_by_plan()), Decimal("0.00"))
 
 
@@ -94,13 +95,13 @@ def mrr_by_plan() -> list[PlanRevenue]:
             plan=SubscriptionPlan.MONTHLY,
             label=SubscriptionPlan.MONTHLY.label,
             active=counts["monthly"],
-            mrr=(Decimal(settings.PLAN_PRICE_MONTHLY) * counts["monthly"]).quantize(cent),
+            mrr=plan_get(SubscriptionPlan.MONTHLY).mrr_of(counts["monthly"]).quantize(cent),
         ),
         PlanRevenue(
             plan=SubscriptionPlan.ANNUAL,
             label=SubscriptionPlan.ANNUAL.label,
             active=counts["annual"],
-            mrr=(Decimal(settings.PLAN_PRICE_ANNUAL) * counts["annual"] / 12).quantize(cent),
+            mrr=plan_get(SubscriptionPlan.ANNUAL).mrr_of(counts["annual"]).quantize(cent),
         ),
     ]
     # Team seats are listed only when some are sold, so a site without teams reads as before.
@@ -110,13 +111,13 @@ def mrr_by_plan() -> list[PlanRevenue]:
                 plan="TEAM_MONTHLY",
                 label="Team monthly (seats)",
                 active=counts["team_monthly"],
-                mrr=(Decimal(settings.PLAN_PRICE_TEAM_MONTHLY) * counts["team_monthly"]).quantize(cent),
+                mrr=team_plan_get(SubscriptionPlan.MONTHLY).mrr_of(counts["team_monthly"]).quantize(cent),
             ),
             PlanRevenue(
                 plan="TEAM_ANNUAL",
                 label="Team annual (seats)",
                 active=counts["team_annual"],
-                mrr=(Decimal(settings.PLAN_PRICE_TEAM_ANNUAL) * counts["team_annual"] / 12).quantize(cent),
+                mrr=team_plan_get(SubscriptionPlan.ANNUAL).mrr_of(counts["team_annual"]).quantize(cent),
             ),
         ]
     return rows
@@ -126,8 +127,3 @@ def is_past_due(user: User | AnonymousUser) -> bool:
     """Show the dunning banner? The learner's subscription is PAST_DUE (access continues)."""
     subscription = subscription_for(user)
     return subscription is not None and subscription.status == SubscriptionStatus.PAST_DUE
-
-
-def annual_saving() -> int:
-    """Dollars a year the annual plan saves against twelve monthly payments."""
-    return 12 * settings.PLAN_PRICE_MONTHLY - settings.PLAN_PRICE_ANNUAL

@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import SubscriptionPlan
+from billing.plans import team_plan_get
 from billing.stripe_client import StripeUnavailable
 from teams import services
 from teams.models import TeamRole
@@ -76,8 +77,8 @@ def team(request: HttpRequest) -> HttpResponse:
             request,
             "teams/start.html",
             {
-                "price_monthly": settings.PLAN_PRICE_TEAM_MONTHLY,
-                "price_annual": settings.PLAN_PRICE_TEAM_ANNUAL,
+                "price_monthly": team_plan_get(SubscriptionPlan.MONTHLY).price,
+                "price_annual": team_plan_get(SubscriptionPlan.ANNUAL).price,
                 "min_seats": settings.TEAM_MIN_SEATS,
                 "max_seats": settings.TEAM_MAX_SEATS,
             },
