@@ -14,7 +14,7 @@ from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
 from billing.selectors import subscription_for
-from teams.selectors import user_team_export
+from teams.selectors import membership_for, user_team_export
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -38,6 +38,7 @@ class AccountOverview:
     session_count: int
     has_password: bool
     subscription_ended_on: datetime | None = None
+    team_membership: Any = None  # issue 17: the learner's seat (with its team), if any
 
 
 def subscription_ended_on(subscription: Subscription | None, *, now: datetime | None = None) -> datetime | None:
@@ -64,7 +65,7 @@ def _provider_name(provider_id: str) -> str:
 
 
 def account_overview(*, user: User) -> AccountOverview:
-    """What /account/ shows besides the profile. Four queries."""
+    """What /account/ shows besides the profile. Five queries."""
     subscription = subscription_for(user)
     return AccountOverview(
         subscription=subscription,
@@ -78,6 +79,7 @@ def account_overview(*, user: User) -> AccountOverview:
         ],
         session_count=UserSession.objects.filter(user=user).count(),
         has_password=user.has_usable_password(),
+        team_membership=membership_for(user),
     )
 
 

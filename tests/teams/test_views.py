@@ -212,3 +212,51 @@ def test_the_django_admin_lists_teams_memberships_and_invitations(client, admin_
         assert response.status_code == 200 and data["team"].name in response.content.decode(), path
     page = client.get(f"/admin/teams/team/{data['team'].pk}/change/")
     assert page.status_code == 200 and data["admin"].email in page.content.decode()
+
+
+def test_the_account_page_says_where_a_members_access_comes_from(client):
+    data = team_with_seats(seats=3, members=2)
+    client.force_login(data["members"][0])
+    page = client.get("/account/").content.decode()
+    assert f"You have a seat in <strong>{data['team'].name}</strong>" in page
+    assert "comes from the team" in page and "See plans" not in page
+
+
+def test_a_member_leaves_and_loses_access_the_team_stays(client, course):
+    data = team_with_seats(seats=3, members=2)
+    member = data["members"][0]
+    client.force_login(member)
+    assert "Leave " in client.get("/team/").content.decode()
+    assert client.post("/team/leave/").status_code == 303
+    assert not has_access(_fresh(member))
+    assert TeamMembership.objects.filter(team=data["team"]).count() == 1
+
+
+def test_two_admins_inviting_into_the_last_seat_at_once_fill_it_once(transactional_db):
+    from teams.services import SeatsExhausted, invitations_create
+
+    data = team_with_seats(seats=3, members=2)
+    second_admin = data["members"][0]
+    TeamMembership.objects.filter(user=second_admin).update(role=TeamRole.ADMIN)
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def invite(by, email):
+        try:
+            barrier.wait()
+            invitations_create(team=data["team"], by=by, emails=email)
+            outcomes.append("invited")
+        except SeatsExhausted:
+            outcomes.append("full")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=invite, args=(data["admin"], "one@example.com")),
+        threading.Thread(target=invite, args=(second_admin, "two@example.com")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["full", "invited"]
+    assert TeamInvitation.objects.filter(team=data["team"]).count() == 1
