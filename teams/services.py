@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from billing.models import SubscriptionPlan
@@ -161,9 +162,12 @@ def invitations_create(*, team: Team, by: User, emails: str) -> list[TeamInvitat
         if subscription is None or not subscription.grants_access:
             raise TeamError("The team's subscription isn't active, so nobody can be invited right now.")
         members = set(
-            UserModel.objects.filter(team_membership__team=team, email__in=addresses).values_list("email", flat=True)
+            UserModel.objects.filter(team_membership__team=team)
+            .annotate(address=Lower("email"))
+            .filter(address__in=addresses)
+            .values_list("address", flat=True)
         )
-        taken = [a for a in addresses if a in {m.lower() for m in members}]
+        taken = [a for a in addresses if a in members]
         if taken:
             raise TeamError(f"Already on the team: {', '.join(taken)}.")
         open_invites = {
@@ -256,7 +260,14 @@ def invitation_accept(*, token: str, user: User) -> Joined:
         )
     try:
         with transaction.atomic():
-            _lock_team(invitation.team)
+            team = _lock_team(invitation.team)
+            subscription = team_subscription(team)
+            if subscription is None or not subscription.grants_access:
+                raise InvitationProblem(
+                    "This team's subscription isn't active",
+                    "A seat would give you no access right now. "
+                    "Ask your team admin to renew, then open this link again.",
+                )
             locked = TeamInvitation.objects.select_for_update().get(pk=invitation.pk)
             if locked.status != InvitationStatus.PENDING or locked.nonce != invitation.nonce or locked.is_expired:
                 raise InvitationProblem("This invitation has already been used", "Each invitation link works once.")

@@ -184,3 +184,12 @@ def test_a_suppressed_invitee_is_not_sent_to_but_a_suppressed_admin_does_not_blo
     _invite(client, data, "bounced@example.com, fine@example.com")
     email_queue_drain(max_batches=1)
     assert [m.to for m in mail.outbox] == [["fine@example.com"]]
+
+
+def test_joining_a_team_whose_subscription_lapsed_is_refused(client):
+    data = team_with_seats(seats=3, status="CANCELLED")
+    invitation = InvitationFactory(team=data["team"], email="late@example.com")
+    client.force_login(UserFactory(email="Late@Example.com"))
+    response = client.post(f"/team/invitations/{invitation_token(invitation)}/")
+    assert response.status_code == 409 and "subscription isn" in response.content.decode()
+    assert not TeamMembership.objects.filter(team=data["team"]).exclude(user=data["admin"]).exists()
