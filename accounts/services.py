@@ -154,14 +154,15 @@ def user_delete(*, user: User) -> None:
     from billing.selectors import subscription_for
     from emails.models import EmailTemplate
     from emails.services import email_cancel_pending
-    from teams.services import TeamError, member_leave, team_leave_blocker
+    from teams.services import TeamError, member_leave_for_deletion, team_leave_blocker
 
     blocker = team_leave_blocker(user=user)
     if blocker:
         raise TeamError(blocker)
     with transaction.atomic():
-        # Issue 17: the seat goes, the team and its data stay (and billing mail moves to another admin).
-        member_leave(user=user)
+        # Issue 17: the seat goes, the team and its data stay (and billing mail moves to another admin);
+        # the team's only member takes its subscription with them (cancelled at Stripe first).
+        member_leave_for_deletion(user=user)
         subscription = subscription_for(user)
         if subscription is not None:
             # Billing decides whether Stripe still has something to cancel (idempotent for ended ones).

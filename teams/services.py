@@ -363,6 +363,29 @@ def member_leave(*, user: User, successor_id: str | None = None) -> bool:
         return True
 
 
+def member_leave_for_deletion(*, user: User) -> None:
+    """Account deletion's part: give up the seat. The team's only member leaves an empty team whose
+    subscription is cancelled at Stripe first (nobody is left to use or manage it; StripeUnavailable
+    aborts the deletion, like the learner's own subscription). Call after `team_leave_blocker`."""
+    from billing.services import subscription_cancel_immediately
+
+    membership = TeamMembership.objects.select_related("team").filter(user_id=user.pk).first()
+    if membership is None:
+        return
+    alone = not TeamMembership.objects.filter(team=membership.team).exclude(pk=membership.pk).exists()
+    if not alone:
+        member_leave(user=user)
+        return
+    subscription = team_subscription(membership.team)
+    if subscription is not None:
+        subscription_cancel_immediately(subscription=subscription)
+    membership.delete()
+    TeamInvitation.objects.filter(team=membership.team, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.REVOKED, updated_at=timezone.now()
+    )
+    _billing_contact_reassign(team=membership.team)
+
+
 def team_leave_blocker(*, user: User) -> str | None:
     """Why deleting this account must wait (the last admin of a team with other members), or None."""
     membership = TeamMembership.objects.select_related("team").filter(user_id=user.pk, role=TeamRole.ADMIN).first()

@@ -260,3 +260,23 @@ def test_two_admins_inviting_into_the_last_seat_at_once_fill_it_once(transaction
         t.join()
     assert sorted(outcomes) == ["full", "invited"]
     assert TeamInvitation.objects.filter(team=data["team"]).count() == 1
+
+
+def test_the_only_member_deleting_their_account_cancels_the_teams_subscription_at_stripe(fake_stripe):
+    from accounts.services import user_delete
+    from tests.teams.factories import stripe_team_subscription
+
+    data = team_with_seats(seats=2)
+    row = data["subscription"]
+    fake_stripe.put_subscription(
+        stripe_team_subscription(
+            subscription_id=row.stripe_subscription_id,
+            customer_id=row.stripe_customer_id,
+            team_id=data["team"].pk,
+            quantity=2,
+        )
+    )
+    user_delete(user=data["admin"])
+    assert fake_stripe.requests_to("DELETE", f"/v1/subscriptions/{row.stripe_subscription_id}")
+    row.refresh_from_db()
+    assert row.status == "CANCELLED" and Team.objects.filter(pk=data["team"].pk).exists()
