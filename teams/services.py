@@ -198,7 +198,12 @@ def invitations_create(*, team: Team, by: User, emails: str) -> list[TeamInvitat
     return result
 
 
+MAX_SENDS = 5  # an invitation is an email to someone who has not agreed to anything: never a spam cannon
+
+
 def _resend(*, invitation: TeamInvitation, by: User) -> TeamInvitation:
+    if invitation.sent_count >= MAX_SENDS:
+        raise TeamError(f"The invitation to {invitation.email} was sent {MAX_SENDS} times already.")
     # A new nonce: only the newest email's link works. A fresh expiry: the admin just vouched again.
     invitation.nonce = new_id()
     invitation.sent_count += 1

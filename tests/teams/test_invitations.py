@@ -167,6 +167,12 @@ def test_resend_rotates_the_link_and_revoke_frees_the_seat(client, django_captur
     assert EmailQueue.objects.filter(template=EmailTemplate.TEAM_INVITE).count() == 2
     _problem(client, first, 410, "has been replaced")
 
+    for _ in range(3):
+        client.post(f"/team/invitations/{invitation.pk}/resend/")
+    capped = client.post(f"/team/invitations/{invitation.pk}/resend/", follow=True)
+    assert "sent 5 times already" in capped.content.decode()
+    assert EmailQueue.objects.filter(template=EmailTemplate.TEAM_INVITE).count() == 5
+
     assert client.post(f"/team/invitations/{invitation.pk}/revoke/").status_code == 303
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.REVOKED
@@ -174,7 +180,7 @@ def test_resend_rotates_the_link_and_revoke_frees_the_seat(client, django_captur
     assert _invite(client, data, "w@example.com").status_code == 303
     email_queue_drain(max_batches=2)
     assert [m.to for m in mail.outbox] == [["w@example.com"]]
-    assert EmailQueue.objects.filter(status=EmailStatus.CANCELLED, last_error="invitation no longer open").count() == 2
+    assert EmailQueue.objects.filter(status=EmailStatus.CANCELLED, last_error="invitation no longer open").count() == 5
 
 
 def test_a_suppressed_invitee_is_not_sent_to_but_a_suppressed_admin_does_not_block_the_invite(client):
