@@ -280,3 +280,9 @@ def test_the_only_member_deleting_their_account_cancels_the_teams_subscription_a
     assert fake_stripe.requests_to("DELETE", f"/v1/subscriptions/{row.stripe_subscription_id}")
     row.refresh_from_db()
     assert row.status == "CANCELLED" and Team.objects.filter(pk=data["team"].pk).exists()
+
+
+def test_pricing_tells_a_team_member_they_already_have_access(client):
+    data = team_with_seats(seats=3, members=2)
+    client.force_login(data["members"][0])
+    assert "through your team" in client.get("/pricing/").content.decode()
