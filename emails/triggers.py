@@ -89,7 +89,7 @@ def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
     if contact is None:
         return
     if subscription.cancel_at_period_end or not subscription.grants_access:
-        email_cancel_pending(user=contact, templates=[EmailTemplate.RENEWAL_REMINDER])
+        email_cancel_pending(user=contact, templates=[EmailTemplate.RENEWAL_REMINDER], about=_about(subscription))
         return
     period_end = subscription.current_period_end
     email_queue_replace(
@@ -98,6 +98,7 @@ def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
         scheduled_for=max(period_end - RENEWAL_NOTICE, timezone.now()),
         data={"period_end": period_end.isoformat(), **_subscription_data(subscription)},
         idempotency_key=f"renewal_reminder:{subscription.pk}:{period_end.isoformat()}",
+        about=_about(subscription),
     )
 
 
@@ -127,7 +128,14 @@ def payment_failed_final_cancel(*, subscription: Subscription) -> int:
     contact = subscription.contact
     if contact is None:
         return 0
-    return email_cancel_pending(user=contact, templates=[EmailTemplate.PAYMENT_FAILED_FINAL])
+    return email_cancel_pending(
+        user=contact, templates=[EmailTemplate.PAYMENT_FAILED_FINAL], about=_about(subscription)
+    )
+
+
+def _about(subscription: Subscription) -> dict[str, object]:
+    # Only this subscription's rows: a team admin who also pays for themself gets both subscriptions' mail.
+    return {"subscription_id": subscription.pk}
 
 
 def _subscription_data(subscription: Subscription) -> dict[str, object]:

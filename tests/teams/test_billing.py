@@ -225,3 +225,21 @@ def test_a_removed_member_on_an_active_team_loses_access_on_the_next_request(cli
     assert client.post(f"/team/members/{membership.pk}/remove/").status_code == 303
     assert "data-paywall" in _paid_lesson_page(client, course, member)
     assert MembershipFactory._meta.model.objects.filter(team=data["team"], role=TeamRole.ADMIN).count() == 1
+
+
+def test_a_team_admin_who_also_pays_for_themself_gets_both_renewal_notices():
+    from emails.models import EmailStatus
+    from emails.triggers import renewal_reminder_reschedule
+
+    data = team_with_seats(seats=3)
+    own = SubscriptionFactory(user=data["admin"])
+    team = data["subscription"]
+    renewal_reminder_reschedule(subscription=own)
+    renewal_reminder_reschedule(subscription=team)
+    pending = EmailQueue.objects.filter(template=EmailTemplate.RENEWAL_REMINDER, status=EmailStatus.PENDING)
+    assert {r.data["subscription_id"] for r in pending} == {own.pk, team.pk}
+
+    team.cancel_at_period_end = True
+    team.save()
+    renewal_reminder_reschedule(subscription=team)  # the team's stops; the learner's own one stays
+    assert [r.data["subscription_id"] for r in pending.all()] == [own.pk]
