@@ -152,6 +152,16 @@ def recipient(user_id: str) -> User | None:
     return get_user_model().objects.filter(pk=user_id).annotate(is_suppressed=Exists(suppressed)).first()
 
 
+def _team_seat() -> dict[str, Any]:
+    # Issue 17: `has_access` also asks about a team seat; answered here for the whole batch, in the same query.
+    from billing.models import ACCESS_STATUSES
+    from teams.models import TeamMembership
+    from teams.selectors import SEAT_CACHE
+
+    seat = TeamMembership.objects.filter(user_id=OuterRef("pk"), team__subscription__status__in=list(ACCESS_STATUSES))
+    return {SEAT_CACHE: Exists(seat)}
+
+
 def recipients(user_ids: list[str], *, with_progress: bool = False) -> dict[str, Any]:
     """`recipient` for a whole claim, with what the guards read prefetched: the subscription (joined,
     so `has_access` and the billing guards cost no query), `is_suppressed`, and `video_1_started`;
@@ -167,7 +177,7 @@ def recipients(user_ids: list[str], *, with_progress: bool = False) -> dict[str,
         for user in get_user_model()
         .objects.filter(pk__in=set(user_ids))
         .select_related("subscription")
-        .annotate(is_suppressed=Exists(suppressed))
+        .annotate(is_suppressed=Exists(suppressed), **_team_seat())
     }
     started = users_with_event(user_ids=list(users), name=EventName.VIDEO_1_STARTED)
     completed = completed_lesson_ids_by_user(user_ids=list(users)) if with_progress else {}

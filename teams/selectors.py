@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from billing.models import Subscription
 
 TOKEN_SALT = "teams.invitation"
-_SEAT_CACHE = "_team_seat_grants_access"
+SEAT_CACHE = "team_seat_grants_access_cached"  # set by has_access, or prefetched by the email drain
 
 
 def team_seat_grants_access(user: User | AnonymousUser) -> bool:
@@ -30,12 +30,12 @@ def team_seat_grants_access(user: User | AnonymousUser) -> bool:
 
     if not user.is_authenticated:
         return False
-    cached = getattr(user, _SEAT_CACHE, None)
+    cached = getattr(user, SEAT_CACHE, None)
     if cached is None:
         cached = TeamMembership.objects.filter(
             user_id=user.pk, team__subscription__status__in=list(ACCESS_STATUSES)
         ).exists()
-        setattr(user, _SEAT_CACHE, cached)
+        setattr(user, SEAT_CACHE, cached)
     return bool(cached)
 
 
