@@ -119,7 +119,13 @@ def annual_saving_percent() -> int:
     return round(100 * annual_saving() / (12 * plan_get(SubscriptionPlan.MONTHLY).price))
 
 
-def mrr_amount(*, monthly: int, annual: int) -> Decimal:
-    """Monthly recurring revenue in dollars of `monthly` and `annual` ACTIVE subscriptions, to the cent."""
-    total = plan_get(SubscriptionPlan.MONTHLY).mrr_of(monthly) + plan_get(SubscriptionPlan.ANNUAL).mrr_of(annual)
+def mrr_amount(*, monthly: int, annual: int, team_monthly_seats: int = 0, team_annual_seats: int = 0) -> Decimal:
+    """Monthly recurring revenue in dollars of `monthly` and `annual` ACTIVE subscriptions and, issue 17,
+    of ACTIVE team seats at the per-seat team prices, to the cent."""
+    total = (
+        plan_get(SubscriptionPlan.MONTHLY).mrr_of(monthly)
+        + plan_get(SubscriptionPlan.ANNUAL).mrr_of(annual)
+        + team_plan_get(SubscriptionPlan.MONTHLY).mrr_of(team_monthly_seats)
+        + team_plan_get(SubscriptionPlan.ANNUAL).mrr_of(team_annual_seats)
+    )
     return total.quantize(CENT)

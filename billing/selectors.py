@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -14,7 +13,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
-from billing.plans import plan_get, team_plan_get
+from billing.plans import mrr_amount
+from teams.selectors import team_seat_grants_access
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -50,9 +50,9 @@ def has_access(user: User | AnonymousUser) -> bool:
     subscription = subscription_for(user)
     if subscription is not None and subscription.grants_access:
         return True
-    # DESIGN.md §12: a seat in a team whose subscription grants the same (one query, cached on the user).
-    from teams.selectors import team_seat_grants_access
-
+    # Issue 17 (DESIGN.md §12): otherwise a seat in a team whose subscription is ACTIVE, TRIALING or
+    # PAST_DUE grants access — asked only after the learner's own subscription (one query, cached on the
+    # user instance for the request), whatever state that own subscription is in.
     return team_seat_grants_access(user)
 
 
@@ -64,63 +64,22 @@ def is_refund_eligible(subscription: Subscription, *, now: datetime | None = Non
 
 def mrr() -> Decimal:
     """Monthly recurring revenue in dollars: the seed's query — 49 per ACTIVE monthly and
-    399/12 per ACTIVE annual subscription (amounts from `billing.plans`), plus each ACTIVE team's seats at
-    the per-seat team price (issue 17). One query; equal to the sum of `mrr_by_plan()`."""
-    return sum((row.mrr for row in mrr_by_plan()), Decimal("0.00"))
-
-
-@dataclass(frozen=True)
-class PlanRevenue:
-    plan: str
-    label: str
-    active: int
-    mrr: Decimal
-
-
-def mrr_by_plan() -> list[PlanRevenue]:
-    """MRR split by plan, monthly first: the seed's MRR query grouped by plan (ACTIVE only). One query.
-    The two amounts add up to `mrr()`."""
+    399/12 per ACTIVE annual subscription — plus, issue 17, each ACTIVE team's seats (its item quantity)
+    at the per-seat team price (amounts from `billing.plans`). One query."""
     own = Q(team__isnull=True)
     team = Q(team__isnull=False)
     counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
         monthly=Count("pk", filter=own & Q(plan=SubscriptionPlan.MONTHLY)),
         annual=Count("pk", filter=own & Q(plan=SubscriptionPlan.ANNUAL)),
-        # Issue 17: a team counts its seats (the item quantity), each at the per-seat price.
         team_monthly=Coalesce(Sum("quantity", filter=team & Q(plan=SubscriptionPlan.MONTHLY)), 0),
         team_annual=Coalesce(Sum("quantity", filter=team & Q(plan=SubscriptionPlan.ANNUAL)), 0),
     )
-    cent = Decimal("0.01")
-    rows = [
-        PlanRevenue(
-            plan=SubscriptionPlan.MONTHLY,
-            label=SubscriptionPlan.MONTHLY.label,
-            active=counts["monthly"],
-            mrr=plan_get(SubscriptionPlan.MONTHLY).mrr_of(counts["monthly"]).quantize(cent),
-        ),
-        PlanRevenue(
-            plan=SubscriptionPlan.ANNUAL,
-            label=SubscriptionPlan.ANNUAL.label,
-            active=counts["annual"],
-            mrr=plan_get(SubscriptionPlan.ANNUAL).mrr_of(counts["annual"]).quantize(cent),
-        ),
-    ]
-    # Team seats are listed only when some are sold, so a site without teams reads as before.
-    if counts["team_monthly"] or counts["team_annual"]:
-        rows += [
-            PlanRevenue(
-                plan="TEAM_MONTHLY",
-                label="Team monthly (seats)",
-                active=counts["team_monthly"],
-                mrr=team_plan_get(SubscriptionPlan.MONTHLY).mrr_of(counts["team_monthly"]).quantize(cent),
-            ),
-            PlanRevenue(
-                plan="TEAM_ANNUAL",
-                label="Team annual (seats)",
-                active=counts["team_annual"],
-                mrr=team_plan_get(SubscriptionPlan.ANNUAL).mrr_of(counts["team_annual"]).quantize(cent),
-            ),
-        ]
-    return rows
+    return mrr_amount(
+        monthly=counts["monthly"],
+        annual=counts["annual"],
+        team_monthly_seats=counts["team_monthly"],
+        team_annual_seats=counts["team_annual"],
+    )
 
 
 def is_past_due(user: User | AnonymousUser) -> bool:

@@ -14,18 +14,26 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from analytics.models import EventName
+from analytics.selectors import user_has_event, users_with_event
+from billing.models import ACCESS_STATUSES, SubscriptionStatus
+from billing.selectors import has_access, subscription_by_id, subscription_for
+from certificates.selectors import certificate_public_get
+from courses.selectors import LessonAccess, lesson_access
 from emails.models import ADDRESSED_TEMPLATES, EmailQueue, EmailSuppression, EmailTemplate
+from progress.selectors import completed_lesson_ids_by_user
+from qa.selectors import qa_reply_email_context
+from teams.models import TeamMembership
+from teams.selectors import SEAT_CACHE, invitation_is_open
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
 def _video_1_started(user: User) -> bool:
-    from analytics.models import EventName
-    from analytics.selectors import user_has_event
-
     prefetched = getattr(user, "video_1_started", None)  # set by `recipients` for a whole claim
     if prefetched is not None:
         return bool(prefetched)
@@ -43,8 +51,6 @@ def _start_journey(item: EmailQueue, user: User) -> str | None:
 
 
 def _abandonment(item: EmailQueue, user: User) -> str | None:
-    from billing.selectors import has_access
-
     if has_access(user):
         return "learner has access now"
     return None
@@ -62,11 +68,15 @@ def _inactive_nudge(item: EmailQueue, user: User) -> str | None:
     return None
 
 
+# The reason a row whose premise is already past is cancelled with (replayed or late events can queue one).
+STALE = "stale"
+# A final notice sent this long after its time speaks of a dunning cycle Stripe has moved on from.
+FINAL_NOTICE_STALE_AFTER = timedelta(days=2)
+
+
 def _subscription_of(item: EmailQueue, user: User) -> Any:
     """The subscription the row is about: by the id the trigger stored (a team's row is not the
     contact's own), else the learner's own."""
-    from billing.selectors import subscription_by_id, subscription_for
-
     subscription_id = (item.data or {}).get("subscription_id")
     return subscription_by_id(str(subscription_id)) if subscription_id else subscription_for(user)
 
@@ -74,6 +84,9 @@ def _subscription_of(item: EmailQueue, user: User) -> Any:
 def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
     subscription = _subscription_of(item, user)
     period_end = _parse((item.data or {}).get("period_end"))
+    # "Your membership renews on <date>" about a date already gone (a replayed or late event queued it).
+    if period_end is not None and period_end <= timezone.now():
+        return STALE
     if subscription is None or not subscription.grants_access:
         return "subscription no longer active"
     if subscription.cancel_at_period_end:
@@ -84,17 +97,23 @@ def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
 
 
 def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
-    from billing.models import SubscriptionStatus
-
     subscription = _subscription_of(item, user)
     if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:
         return "subscription no longer past due"
+    failed_at = _parse((item.data or {}).get("failed_at"))
+    # About another dunning cycle than the open one, or days after its time: the notice's premise is past.
+    if (
+        failed_at is not None
+        and subscription.payment_failed_at is not None
+        and failed_at != subscription.payment_failed_at
+    ):
+        return STALE
+    if timezone.now() > item.scheduled_for + FINAL_NOTICE_STALE_AFTER:
+        return STALE
     return None
 
 
 def _qa_reply(item: EmailQueue, user: User) -> str | None:
-    from courses.selectors import LessonAccess, lesson_access
-    from qa.selectors import qa_reply_email_context
 
     data = item.data or {}
     found = qa_reply_email_context(question_id=str(data.get("question_id") or ""), since=_parse(data.get("since")))
@@ -108,7 +127,6 @@ def _qa_reply(item: EmailQueue, user: User) -> str | None:
 
 
 def _certificate(item: EmailQueue, user: User) -> str | None:
-    from certificates.selectors import certificate_public_get
 
     certificate = certificate_public_get(str((item.data or {}).get("certificate_id") or ""), include_hidden=True)
     if certificate is None:
@@ -117,8 +135,6 @@ def _certificate(item: EmailQueue, user: User) -> str | None:
 
 
 def _team_invite(item: EmailQueue, user: User) -> str | None:
-    from teams.selectors import invitation_is_open
-
     data = item.data or {}
     if is_suppressed(str(data.get("to") or "")):
         return "address suppressed"
@@ -154,10 +170,6 @@ def recipient(user_id: str) -> User | None:
 
 def _team_seat() -> dict[str, Any]:
     # Issue 17: `has_access` also asks about a team seat; answered here for the whole batch, in the same query.
-    from billing.models import ACCESS_STATUSES
-    from teams.models import TeamMembership
-    from teams.selectors import SEAT_CACHE
-
     seat = TeamMembership.objects.filter(user_id=OuterRef("pk"), team__subscription__status__in=list(ACCESS_STATUSES))
     return {SEAT_CACHE: Exists(seat)}
 
@@ -167,9 +179,6 @@ def recipients(user_ids: list[str], *, with_progress: bool = False) -> dict[str,
     so `has_access` and the billing guards cost no query), `is_suppressed`, and `video_1_started`;
     with `with_progress`, each user's `completed_lesson_ids` for the progress emails too.
     Two (three) queries whatever the batch size; users that are gone are absent."""
-    from analytics.models import EventName
-    from analytics.selectors import users_with_event
-    from progress.selectors import completed_lesson_ids_by_user
 
     suppressed = EmailSuppression.objects.filter(email=Lower(OuterRef("email")))
     users: dict[str, Any] = {

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from billing.models import ACCESS_STATUSES
+from config.site import absolute
 from teams.models import InvitationStatus, Team, TeamInvitation, TeamMembership, TeamRole
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from django.db.models import QuerySet
 
     from accounts.models import User
     from billing.models import Subscription
@@ -26,8 +30,6 @@ SEAT_CACHE = "team_seat_grants_access_cached"  # set by has_access, or prefetche
 def team_seat_grants_access(user: User | AnonymousUser) -> bool:
     """DESIGN.md §12: a seat in a team whose subscription is ACTIVE, TRIALING or PAST_DUE. One query,
     remembered on the user instance for the rest of the request (a lesson page asks several times)."""
-    from billing.models import ACCESS_STATUSES
-
     if not user.is_authenticated:
         return False
     cached = getattr(user, SEAT_CACHE, None)
@@ -78,7 +80,7 @@ def invitation_token(invitation: TeamInvitation) -> str:
 
 
 def invitation_accept_url(invitation: TeamInvitation) -> str:
-    return f"{settings.SITE_URL}/team/invitations/{invitation_token(invitation)}/"
+    return absolute(f"/team/invitations/{invitation_token(invitation)}/")
 
 
 class InvitationProblem(Exception):
@@ -131,7 +133,7 @@ def invitation_email_context(*, invitation_id: str, inviter: User) -> dict[str, 
         return {
             "team_name": "Acme Engineering",
             "inviter_name": inviter.display_name,
-            "accept_url": f"{settings.SITE_URL}/team/invitations/sample/",
+            "accept_url": absolute("/team/invitations/sample/"),
             "expires_at": timezone.now() + timedelta(days=settings.TEAM_INVITATION_DAYS),
         }
     return {
@@ -173,6 +175,28 @@ class MemberRow:
         return self.role == TeamRole.ADMIN
 
 
+class ModuleTotals(Protocol):
+    @property
+    def module_id(self) -> str: ...
+    @property
+    def module_title(self) -> str: ...
+    @property
+    def total_lessons(self) -> int: ...
+
+
+class MembersProgress(Protocol):
+    """The shape of `progress.selectors.LearnersProgress`, which this module may not import (reads flow
+    progress → courses → billing → teams)."""
+
+    @property
+    def modules(self) -> Sequence[ModuleTotals]: ...
+    @property
+    def completed(self) -> Mapping[str, Mapping[str, int]]: ...
+    @property
+    def last_active(self) -> Mapping[str, Any]: ...
+    def percent(self, user_id: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class TeamPage:
     team: Team
@@ -188,14 +212,18 @@ class TeamPage:
         return max(self.seats_paid - self.seats_used, 0)
 
 
-def team_page(*, team: Team) -> TeamPage:
-    """Everything /team/ and its CSV show, in a constant number of queries (pinned in tests from 2 to
-    500 members): the members with their users, three progress queries, the open invitations."""
-    from progress.selectors import learners_progress
+def team_member_ids(team: Team) -> QuerySet[TeamMembership, Any]:
+    """The team's user ids as a subquery (for `progress.selectors.learners_progress`)."""
+    return TeamMembership.objects.filter(team=team).values("user_id")
 
+
+def team_page(*, team: Team, progress: MembersProgress) -> TeamPage:
+    """Everything /team/ and its CSV show, in a constant number of queries (pinned in tests from 2 to
+    500 members): the members with their users, the open invitations, and `progress` — the view reads it
+    with `progress.selectors.learners_progress(user_ids=team_member_ids(team))` (three queries): reads flow
+    progress → courses → billing → teams, so this module cannot import progress itself."""
     subscription = team_subscription(team)
     memberships = list(TeamMembership.objects.filter(team=team).select_related("user").order_by("created_at"))
-    progress = learners_progress(user_ids=TeamMembership.objects.filter(team=team).values("user_id"))
     invitations = list(
         TeamInvitation.objects.filter(team=team, status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
         .select_related("invited_by")

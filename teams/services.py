@@ -19,8 +19,14 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.models import User as UserModel
+from billing import seats as billing_seats
 from billing.models import SubscriptionPlan
+from billing.seats import team_checkout_start as checkout
+from billing.selectors import subscription_for
+from billing.services import subscription_cancel_immediately
 from config.ids import new_id
+from config.services import model_update
 from emails.triggers import team_invite_email_queue
 from teams.models import InvitationStatus, Team, TeamInvitation, TeamMembership, TeamRole
 from teams.selectors import InvitationProblem, admin_count, invitation_from_token, seats_in_use, team_subscription
@@ -90,8 +96,6 @@ def team_checkout_start(
 
     A learner already in a team can only buy for that team, as one of its admins, while it has no live
     subscription (a retried purchase reuses the team). Raises TeamError, StripeUnavailable."""
-    from billing.seats import team_checkout_start as checkout
-
     name = _clean_name(name)
     count = _clean_seats(seats)
     with transaction.atomic():
@@ -103,9 +107,7 @@ def team_checkout_start(
             subscription = team_subscription(team)
             if subscription is not None and subscription.grants_access:
                 raise TeamError("Your team already has a subscription; change its seats on the team page.")
-            team.name = name
-            team.billing_contact = user
-            team.save(update_fields=["name", "billing_contact", "updated_at"])
+            model_update(instance=team, data={"name": name, "billing_contact": user})
         else:
             team = Team.objects.create(name=name, billing_contact=user)
             TeamMembership.objects.create(team=team, user=user, role=TeamRole.ADMIN)
@@ -152,8 +154,6 @@ def invitations_create(*, team: Team, by: User, emails: str) -> list[TeamInvitat
     All or nothing: an address already on the team, or more addresses than free seats, refuses the whole
     list with the reason (SeatsExhausted carries how many more seats are needed). An address with an open
     invitation is sent it again. Raises TeamError, NotTeamAdmin."""
-    from accounts.models import User as UserModel
-
     addresses = _clean_emails(emails)
     with transaction.atomic():
         team = _lock_team(team)
@@ -205,11 +205,15 @@ def _resend(*, invitation: TeamInvitation, by: User) -> TeamInvitation:
     if invitation.sent_count >= MAX_SENDS:
         raise TeamError(f"The invitation to {invitation.email} was sent {MAX_SENDS} times already.")
     # A new nonce: only the newest email's link works. A fresh expiry: the admin just vouched again.
-    invitation.nonce = new_id()
-    invitation.sent_count += 1
-    invitation.expires_at = timezone.now() + timedelta(days=settings.TEAM_INVITATION_DAYS)
-    invitation.invited_by = by
-    invitation.save(update_fields=["nonce", "sent_count", "expires_at", "invited_by", "updated_at"])
+    model_update(
+        instance=invitation,
+        data={
+            "nonce": new_id(),
+            "sent_count": invitation.sent_count + 1,
+            "expires_at": timezone.now() + timedelta(days=settings.TEAM_INVITATION_DAYS),
+            "invited_by": by,
+        },
+    )
     team_invite_email_queue(
         invited_by=by, invitation_id=invitation.pk, to=invitation.email, sent_count=invitation.sent_count
     )
@@ -254,8 +258,6 @@ class Joined:
 def invitation_accept(*, token: str, user: User) -> Joined:
     """Join the team with the invitation behind `token`. Single use: the invitation row is locked and
     marked ACCEPTED in the same transaction as the membership. Raises InvitationProblem."""
-    from billing.selectors import subscription_for
-
     invitation = invitation_from_token(token)
     if invitation.email != user.email.lower():
         raise InvitationProblem(
@@ -283,10 +285,10 @@ def invitation_accept(*, token: str, user: User) -> Joined:
                     f"You have a seat in {existing.team.name}. Leave it from the team page first.",
                 )
             membership = TeamMembership.objects.create(team=locked.team, user=user, role=TeamRole.MEMBER)
-            locked.status = InvitationStatus.ACCEPTED
-            locked.accepted_by = user
-            locked.accepted_at = timezone.now()
-            locked.save(update_fields=["status", "accepted_by", "accepted_at", "updated_at"])
+            model_update(
+                instance=locked,
+                data={"status": InvitationStatus.ACCEPTED, "accepted_by": user, "accepted_at": timezone.now()},
+            )
     except IntegrityError:  # a parallel accept by the same learner won the OneToOne
         raise InvitationProblem("You are already on a team", "Your seat is ready: open the course.") from None
     own = subscription_for(user)
@@ -326,8 +328,7 @@ def member_role_set(*, team: Team, by: User, membership_id: str, role: str) -> T
             raise TeamError("That person is no longer on the team.")
         if target.is_admin and role == TeamRole.MEMBER and admin_count(team=team) <= 1:
             raise TeamError("The team needs at least one admin; make someone else an admin first.")
-        target.role = role
-        target.save(update_fields=["role"])
+        model_update(instance=target, data={"role": role})
         if role == TeamRole.MEMBER and target.user_id == team.billing_contact_id:
             _billing_contact_reassign(team=team)
         return target
@@ -360,8 +361,7 @@ def member_leave(*, user: User, successor_id: str | None = None) -> bool:
             successor = others.filter(pk=successor_id or "").first()
             if successor is None:
                 raise TeamError("You are the team's last admin: name another member as admin before you leave.")
-            successor.role = TeamRole.ADMIN
-            successor.save(update_fields=["role"])
+            model_update(instance=successor, data={"role": TeamRole.ADMIN})
         membership.delete()
         if team.billing_contact_id == user.pk:
             _billing_contact_reassign(team=team)
@@ -372,8 +372,6 @@ def member_leave_for_deletion(*, user: User) -> None:
     """Account deletion's part: give up the seat. The team's only member leaves an empty team whose
     subscription is cancelled at Stripe first (nobody is left to use or manage it; StripeUnavailable
     aborts the deletion, like the learner's own subscription). Call after `team_leave_blocker`."""
-    from billing.services import subscription_cancel_immediately
-
     membership = TeamMembership.objects.select_related("team").filter(user_id=user.pk).first()
     if membership is None:
         return
@@ -425,8 +423,6 @@ def _seat_change_check(*, team: Team, seats: object) -> tuple[int, object]:
 
 def seats_preview(*, team: Team, by: User, seats: object) -> tuple[int, InvoicePreview]:
     """The prorated amount Stripe would charge now for `seats` seats. Raises TeamError, StripeUnavailable."""
-    from billing import seats as billing_seats
-
     _admin_membership(team=team, user=by)
     count, subscription = _seat_change_check(team=team, seats=seats)
     return count, billing_seats.seats_preview(subscription=subscription, seats=count)  # type: ignore[arg-type]
@@ -434,8 +430,6 @@ def seats_preview(*, team: Team, by: User, seats: object) -> tuple[int, InvoiceP
 
 def seats_change(*, team: Team, by: User, seats: object, proration_date: object) -> int:
     """Change the paid seats at the previewed proration date. Raises TeamError, StripeUnavailable."""
-    from billing import seats as billing_seats
-
     try:
         when = int(str(proration_date))
     except (TypeError, ValueError):

@@ -20,10 +20,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.models import SubscriptionPlan
 from billing.plans import team_plan_get
+from billing.seats import team_portal_start
+from billing.selectors import subscription_for
 from billing.stripe_client import StripeUnavailable
+from config.site import absolute
+from progress.selectors import learners_progress
 from teams import services
 from teams.models import TeamRole
-from teams.selectors import InvitationProblem, invitation_from_token, membership_for, team_page, team_subscription
+from teams.selectors import (
+    InvitationProblem,
+    invitation_from_token,
+    membership_for,
+    team_member_ids,
+    team_page,
+    team_subscription,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -85,7 +96,7 @@ def team(request: HttpRequest) -> HttpResponse:
         )
     if membership.role != TeamRole.ADMIN:
         return render(request, "teams/member.html", {"membership": membership})
-    page = team_page(team=membership.team)
+    page = team_page(team=membership.team, progress=learners_progress(user_ids=team_member_ids(membership.team)))
     return render(
         request,
         "teams/team.html",
@@ -113,8 +124,8 @@ def start(request: HttpRequest) -> HttpResponse:
             name=request.POST.get("name", ""),
             plan=plan,
             seats=request.POST.get("seats", ""),
-            success_url=f"{settings.SITE_URL}{reverse('teams:team')}?checkout=done",
-            cancel_url=f"{settings.SITE_URL}{reverse('teams:team')}",
+            success_url=absolute(f"{reverse('teams:team')}?checkout=done"),
+            cancel_url=absolute(reverse("teams:team")),
         )
     except services.TeamError as exc:
         messages.error(request, str(exc))
@@ -260,8 +271,6 @@ def seats(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
-    from billing.seats import team_portal_start
-
     team = _admin_team(request)
     if team is None:
         return _forbidden(request)
@@ -270,7 +279,7 @@ def portal(request: HttpRequest) -> HttpResponse:
         messages.info(request, "Your team has no subscription yet.")
         return _back()
     try:
-        url = team_portal_start(subscription=subscription, return_url=f"{settings.SITE_URL}{reverse('teams:team')}")
+        url = team_portal_start(subscription=subscription, return_url=absolute(reverse("teams:team")))
     except StripeUnavailable:
         messages.error(request, "We couldn't open the billing portal just now. Please try again in a minute.")
         return _back()
@@ -284,7 +293,7 @@ def export(request: HttpRequest) -> HttpResponse:
     team = _admin_team(request)
     if team is None:
         return _forbidden(request)
-    page = team_page(team=team)
+    page = team_page(team=team, progress=learners_progress(user_ids=team_member_ids(team)))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="team-progress.csv"'
     writer = csv.writer(response)
@@ -349,8 +358,6 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 request, f"Welcome to {joined.membership.team.name}! Your seat gives you the whole course."
             )
         return _redirect_303("/course/")
-    from billing.selectors import subscription_for
-
     own = subscription_for(user)
     return render(
         request,

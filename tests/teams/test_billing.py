@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import Subscription, SubscriptionStatus
-from billing.selectors import has_access, mrr, mrr_by_plan
+from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
+from billing.selectors import has_access, mrr
 from emails.models import EmailQueue, EmailTemplate
 from teams.models import Team, TeamMembership, TeamRole
 from tests.accounts.factories import UserFactory
@@ -212,8 +212,13 @@ def test_mrr_counts_team_seats(settings):
     team_with_seats(seats=10)  # ten team seats at $39
     team_with_seats(seats=4, status=SubscriptionStatus.CANCELLED)  # ended: nothing
     assert mrr() == Decimal("49.00") + 10 * Decimal(settings.PLAN_PRICE_TEAM_MONTHLY)
-    assert sum(r.mrr for r in mrr_by_plan()) == mrr()
-    assert [r.active for r in mrr_by_plan() if r.plan == "TEAM_MONTHLY"] == [10]
+    annual = team_with_seats(seats=3)  # three annual seats at $319 / 12
+    Subscription.objects.filter(team=annual["team"]).update(plan=SubscriptionPlan.ANNUAL)
+    assert mrr() == (
+        Decimal("49.00")
+        + 10 * Decimal(settings.PLAN_PRICE_TEAM_MONTHLY)
+        + (3 * Decimal(settings.PLAN_PRICE_TEAM_ANNUAL) / 12).quantize(Decimal("0.01"))
+    )
 
 
 def test_a_removed_member_on_an_active_team_loses_access_on_the_next_request(client, course):

@@ -76,6 +76,10 @@ def test_ids_of_the_wrong_shape_are_404(client):
     client.force_login(data["admin"])
     assert client.post("/team/members/x'--/remove/").status_code == 404
     assert client.post(f"/team/members/{'a' * 200}/remove/").status_code == 404
+    # Every id in a URL goes through the <cuid:...> converter: a 404 before any view runs.
+    assert client.post("/team/members/x'--/role/").status_code == 404
+    assert client.post("/team/invitations/x'--/resend/").status_code == 404
+    assert client.post(f"/team/invitations/{'a' * 200}/revoke/").status_code == 404
 
 
 def test_two_admins_removing_the_same_member_at_once_remove_one_and_raise_nothing(transactional_db):
