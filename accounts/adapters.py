@@ -62,6 +62,12 @@ class AccountAdapter(DefaultAccountAdapter):
     allauth's emails (templates/account/email/) share the product emails' layout, and their links
     and site name follow `settings.SITE_URL` rather than the request's host or the Site row."""
 
+    # In the site's voice; the sign-up page adds "sign in" and "reset your password" links under it.
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_taken": "There's already an account with this email address.",
+    }
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         # allauth puts `current_site` (the Site row) in first and then updates with `context`, so ours wins.
         super().send_mail(template_prefix, email, {**context, **allauth_email_context()})
@@ -83,6 +89,8 @@ class AccountAdapter(DefaultAccountAdapter):
         context: dict[str, Any],
         headers: dict[str, str] | None = None,
     ) -> EmailMessage:
+        # Named like the product emails' header, so the local mail backend's one-line summary can say which.
+        headers = {"X-Syllabus-Template": template_prefix.rsplit("/", 1)[-1], **(headers or {})}
         message = super().render_mail(template_prefix, email, context, headers=headers)
         # As the emails app does: no runs of blank lines left by template tags in the plain-text part.
         message.body = re.sub(r"\n{3,}", "\n\n", message.body).strip() + "\n"

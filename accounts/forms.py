@@ -5,6 +5,10 @@ from typing import Any
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
+from allauth.account.forms import SetPasswordForm as AllauthSetPasswordForm
 from allauth.account.models import EmailAddress
 from allauth.account.utils import filter_users_by_email
 from django import forms
@@ -16,6 +20,13 @@ BUILD_GOAL_MAX_LENGTH = 2000
 
 
 class OnboardingForm(forms.Form):
+    name = forms.CharField(
+        label="What should we call you?",
+        help_text="Optional. We use it to greet you; leave it empty and we won't guess.",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
     user_type = forms.ChoiceField(
         label="Which describes you best?",
         choices=UserType.choices,
@@ -110,3 +121,39 @@ class AddEmailForm(AllauthAddEmailForm):
         if account_settings.CHANGE_EMAIL and pending is not None and pending.primary:
             return EmailAddress.objects.add_email(request, self.user, email, confirm=True)
         return super().save(request)
+
+
+class SentenceCaseLabels:
+    """allauth's labels and placeholders are Title Case ("Current Password", "Remember Me"); the site writes
+    sentence case."""
+
+    fields: dict[str, Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():
+            if field.label:
+                field.label = _sentence(str(field.label))
+            placeholder = field.widget.attrs.get("placeholder")
+            if placeholder:
+                field.widget.attrs["placeholder"] = _sentence(str(placeholder))
+
+
+def _sentence(text: str) -> str:
+    return text[:1] + text[1:].lower()
+
+
+class LoginForm(SentenceCaseLabels, AllauthLoginForm):
+    pass
+
+
+class ChangePasswordForm(SentenceCaseLabels, AllauthChangePasswordForm):
+    pass
+
+
+class SetPasswordForm(SentenceCaseLabels, AllauthSetPasswordForm):
+    pass
+
+
+class ResetPasswordKeyForm(SentenceCaseLabels, AllauthResetPasswordKeyForm):
+    pass

@@ -3,6 +3,7 @@ through their own selectors; a fixed number of queries whatever the amount of da
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from allauth.socialaccount.models import SocialAccount
 from allauth.socialaccount.providers import registry
 from allauth.usersessions.models import UserSession
 from django.utils import timezone
+from ua_parser import parse
 
 from analytics.selectors import user_events
 from billing.models import SubscriptionStatus
@@ -219,3 +221,21 @@ def _certificate_export(certificate: Any) -> dict[str, Any] | None:
         "is_public": certificate.is_public,
         "revoked_at": _iso(certificate.revoked_at),
     }
+
+
+@functools.lru_cache(maxsize=512)
+def device_name(user_agent: str) -> str:
+    """A readable name for a session's browser, from its User-Agent ("Chrome on Windows", "Safari on iPhone"),
+    by ua-parser (the maintained uap-core rules). Unknown agents fall back to a short form of the raw string."""
+    result = parse(user_agent or "")
+    browser = result.user_agent.family if result.user_agent else ""
+    os_name = result.os.family if result.os else ""
+    device = result.device.family if result.device else ""
+    if browser in {"", "Other"} and os_name in {"", "Other"}:
+        raw = (user_agent or "").strip()
+        return (raw[:40] + "…") if len(raw) > 40 else (raw or "Unknown browser")
+    place = device if device and device not in {"Other", "Mac", "K"} and not device.startswith("Generic") else os_name
+    if os_name and place != os_name and os_name not in {"Other"}:
+        place = f"{place} ({os_name})"
+    browser = browser.replace("Mobile Safari", "Safari").replace("HeadlessChrome", "Chrome")
+    return f"{browser} on {place}" if place and place != "Other" else browser

@@ -42,6 +42,21 @@ def admin_ensure(*, email: str, password: str) -> tuple[User, bool]:
     return user, created
 
 
+def learner_ensure(*, email: str, password: str, name: str) -> tuple[User, bool]:
+    """An onboarded learner (role USER) with a verified address, created if missing; the password is reset.
+    Returns (user, created). Idempotent. For demo accounts: no sign-up signal, so no welcome email."""
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            email=email.lower(), defaults={"role": UserRole.USER, "onboarding_complete": True, "name": name}
+        )
+        user.is_active = True
+        user.set_password(password)
+        user.save()
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"primary": True, "verified": True})
+        user_email_verified_sync(user=user)
+    return user, created
+
+
 def user_email_verified_sync(*, user: User, address_changed: bool = False) -> User:
     """Keep `email_verified_at` in step with allauth's verified primary address.
 
@@ -90,10 +105,16 @@ def user_login_record(*, user: User, method: str) -> datetime:
 
 
 def user_onboarding_complete(
-    *, user: User, user_type: UserType | str, build_goal: str, experience_level: ExperienceLevel | str
+    *,
+    user: User,
+    user_type: UserType | str,
+    build_goal: str,
+    experience_level: ExperienceLevel | str,
+    name: str | None = None,
 ) -> User:
     """Store the onboarding answers (seed §2) and mark onboarding complete. `onboarding_completed` is
-    recorded once, the first time; answering again later only updates the answers."""
+    recorded once, the first time; answering again later only updates the answers. `name` is optional:
+    given, it becomes the greeting name; empty or None keeps the one already stored."""
     if user_type not in UserType.values or experience_level not in ExperienceLevel.values:
         raise ValueError("Unknown user type or experience level.")
     build_goal = build_goal.strip()
@@ -111,6 +132,7 @@ def user_onboarding_complete(
                 "onboarding_complete": True,
             },
         )
+        user_name_set(user=user, name=name or "")
         if first_time:
             event_track(
                 name=EventName.ONBOARDING_COMPLETED,
@@ -120,9 +142,28 @@ def user_onboarding_complete(
     return user
 
 
+def user_name_set(*, user: User, name: str) -> User:
+    """The name greetings use (asked, optionally, at sign-up and onboarding). Blank keeps the current one."""
+    name = name.replace("\x00", "").strip()[:200]
+    if name and name != user.name:
+        user.name = name
+        user.save(update_fields=["name", "updated_at"])
+    return user
+
+
 def user_profile_update(*, user: User, name: str | None, image: str | None) -> User:
     model_update(instance=user, data={"name": (name or "").strip() or None, "image": (image or "").strip() or None})
     return user
+
+
+def user_session_end(*, user: User, session_id: int) -> bool:
+    """Sign the user out of one of their devices (an allauth UserSession of theirs). Returns False when there
+    is no such session of this user (nothing happens: another user's session id is never touched)."""
+    session = UserSession.objects.filter(user=user, pk=session_id).first()
+    if session is None:
+        return False
+    session.end()
+    return True
 
 
 def user_marketing_preference_set(*, user: User, opt_out: bool, source: str = "account") -> bool:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("account/export/", views.account_export, name="export"),
     path("account/delete/", views.account_delete, name="delete"),
     path("account/deleted/", views.account_deleted, name="deleted"),
+    path("account/sessions/end/", views.account_session_end, name="session_end"),
 ]

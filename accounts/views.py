@@ -42,6 +42,7 @@ def onboarding(request: AuthenticatedHttpRequest) -> HttpResponse:
         status = 400
     else:
         initial = {
+            "name": user.name,
             "user_type": user.user_type,
             "experience_level": user.experience_level,
             "build_goal": user.build_goal,
@@ -170,3 +171,18 @@ def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def account_deleted(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/deleted.html")
+
+
+@login_required
+@require_POST
+def account_session_end(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "Sign out of this device" on the sessions page, for one of the learner's other devices (this device
+    signs out through the usual sign-out form). The id arrives in the body; anything but a small integer is 400."""
+    raw = request.POST.get("session", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        return HttpResponse("Choose a session from the list.", status=400, content_type="text/plain")
+    if not services.user_session_end(user=request.user, session_id=int(raw)):
+        messages.info(request, "That device was already signed out.")
+    else:
+        messages.success(request, "Signed out of that device.")
+    return redirect("usersessions_list")

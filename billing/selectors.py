@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -15,6 +16,8 @@ from django.utils import timezone
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
 from billing.plans import mrr_amount
 from teams.selectors import team_seat_grants_access
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -31,6 +34,33 @@ def subscription_for(user: User | AnonymousUser) -> Subscription | None:
         return user.subscription
     except ObjectDoesNotExist:
         return None
+
+
+# The placeholders config/settings/base.py falls back to when the price ids are not set.
+PLACEHOLDER_PRICE_IDS = frozenset({"price_monthly_demo", "price_annual_demo"})
+
+
+def stripe_missing_settings() -> list[str]:
+    """The Stripe settings Checkout needs that are not set here (empty when payments can work)."""
+    missing = [name for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET") if not getattr(settings, name, "")]
+    for name in ("STRIPE_PRICE_MONTHLY", "STRIPE_PRICE_ANNUAL"):
+        if getattr(settings, name, "") in PLACEHOLDER_PRICE_IDS or not getattr(settings, name, ""):
+            missing.append(name)
+    return missing
+
+
+def stripe_setup_notice() -> list[str]:
+    """Under DEBUG, the Stripe settings that are missing (pricing and the paywall say so plainly, and the log
+    names them); empty otherwise. Production refuses to start without them, so learners never see this."""
+    if not settings.DEBUG:
+        return []
+    missing = stripe_missing_settings()
+    if missing:
+        logger.warning(
+            "Stripe is not configured (%s not set): Checkout cannot start. See README 'Try payments locally'.",
+            ", ".join(missing),
+        )
+    return missing
 
 
 def subscription_by_id(subscription_id: str) -> Subscription | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import services
 from billing.models import SubscriptionPlan
 from billing.plans import annual_saving, annual_saving_percent, plan_for_key, plan_get
-from billing.selectors import has_access, subscription_for
+from billing.selectors import has_access, stripe_setup_notice, subscription_for
 from billing.stripe_client import StripeUnavailable
 from config.site import absolute
 from progress.selectors import next_lesson_for
@@ -54,6 +55,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
         "subscription": subscription,
         "subscribed": subscription is not None and subscription.grants_access,
         "has_access": has_access(request.user),
+        "stripe_missing": stripe_setup_notice(),
     }
     return render(request, "billing/pricing.html", context)
 
@@ -67,6 +69,14 @@ def checkout(request: HttpRequest) -> HttpResponse:
     plan = plan_for_key(request.POST.get("plan", ""))
     if plan is None:
         return render(request, "billing/error.html", {"message": "Choose the monthly or the annual plan."}, status=400)
+    missing = stripe_setup_notice()
+    if missing and "STRIPE_SECRET_KEY" in missing:
+        messages.error(
+            request,
+            f"Payments aren't set up on this machine: {', '.join(missing)} not set. "
+            "See “Try payments locally” in the README, or sign in as the demo member to look around.",
+        )
+        return _redirect_303(reverse("billing:pricing"))
     subscription = subscription_for(user)
     try:
         if subscription is not None and subscription.grants_access:
@@ -115,7 +125,15 @@ def success(request: HttpRequest) -> HttpResponse:
     if has_access(request.user):
         messages.success(request, "Welcome aboard — your subscription is active.")
         return redirect(_course_entry_url(request.user))  # type: ignore[arg-type]
-    return render(request, "billing/success.html", {"status_url": reverse("billing:status")})
+    context = {
+        "status_url": reverse("billing:status"),
+        # Reached without a Checkout (typed in, bookmarked): there is nothing to wait for.
+        "from_checkout": bool(request.GET.get("session_id")),
+        # Locally, Stripe reaches this site only through `stripe listen`: say so while waiting.
+        "local_webhooks_hint": settings.DEBUG,
+        "webhook_url": f"{settings.SITE_URL}/webhooks/stripe/",
+    }
+    return render(request, "billing/success.html", context)
 
 
 @never_cache

@@ -3,6 +3,7 @@ from django.urls import include, path, register_converter
 
 from config.converters import CuidConverter
 from config.health import healthz
+from config.views import favicon
 
 # `<cuid:…>` in every URL that carries an id (registered before any app's urls.py is imported).
 register_converter(CuidConverter, "cuid")
@@ -13,6 +14,7 @@ admin.site.index_title = "Course, learners, billing and email"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     # /admin/analytics/ is mounted before the admin's catch-all.
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -95,9 +96,26 @@ def first_free_lesson() -> Lesson | None:
     return published_lessons().filter(is_free=True).first()
 
 
+_LESSON_PATH = re.compile(r"/lessons/([a-z0-9]{1,32})/")
+
+
 def lesson_get(lesson_id: str) -> Lesson | None:
     """A lesson with its module (for `lesson_access`), published or not; None for an unknown id."""
     return Lesson.objects.select_related("module").filter(pk=lesson_id).first()
+
+
+def lesson_for_next_url(next_url: str) -> Lesson | None:
+    """The published lesson a sign-in or sign-up `next` URL leads to (`/lessons/<id>/`), for "Sign in to watch
+    Lesson 1: …"; None for any other URL, or a lesson a visitor may not see listed (no draft titles leak).
+    One query, none when `next` is not a lesson URL."""
+    match = _LESSON_PATH.fullmatch(next_url or "")
+    if match is None:
+        return None
+    return (
+        Lesson.objects.select_related("module")
+        .filter(pk=match.group(1), published=True, module__published=True)
+        .first()
+    )
 
 
 def module_lessons_for(user: User | AnonymousUser | Any, module: Module) -> QuerySet[Lesson]:

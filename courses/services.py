@@ -24,7 +24,7 @@ from config.provider_events import (
 )
 from config.services import model_update
 from courses import mux
-from courses.demo import DEMO_COURSE, asset_text, tiptap_body
+from courses.demo import DEMO_COURSE, DEMO_VIDEOS, asset_text, tiptap_body
 from courses.models import Asset, Lesson, Module, MuxEvent, PlaybackPolicy, VideoStatus
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def demo_course_load() -> tuple[int, int]:
         )
         for lesson_index, (title, duration) in enumerate(spec["lessons"], start=1):
             is_free = module_index == 1 and lesson_index == 1
+            demo_video = DEMO_VIDEOS.get((module_index, lesson_index))
             Lesson.objects.update_or_create(
                 module=module,
                 order=lesson_index,
@@ -51,7 +52,9 @@ def demo_course_load() -> tuple[int, int]:
                     "published": True,
                     "is_free": is_free,
                     "video_duration": duration,
-                    "mux_playback_policy": PlaybackPolicy.PUBLIC if is_free else PlaybackPolicy.SIGNED,
+                    # Mux's public test streams are public ids; lessons without one wait for an upload.
+                    "mux_playback_policy": PlaybackPolicy.PUBLIC if is_free or demo_video else PlaybackPolicy.SIGNED,
+                    "mux_playback_id": demo_video,
                     "content": tiptap_body(title, spec["title"]),
                 },
             )

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from analytics.models import EventName
 from analytics.services import event_track
 from billing.plans import annual_saving, plans_all
-from billing.selectors import has_access
+from billing.selectors import has_access, stripe_setup_notice
 from courses import mux
 from courses.models import Lesson, PlaybackPolicy
 from courses.selectors import (
@@ -38,6 +38,7 @@ from courses.selectors import (
 )
 from courses.storage import AssetFileMissing, asset_download
 from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body
+from pages.selectors import landing_content
 from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def plans() -> list[dict[str, Any]]:
                 "price": plan.price,
                 "period": plan.interval,
                 "note": note,
+                # One label per action: the same words on the landing page, the paywall and /pricing/.
+                "cta": "Subscribe annually" if plan.interval == "year" else "Subscribe monthly",
                 "featured": plan.interval == "year",
             }
         )
@@ -94,7 +97,8 @@ def player_for(lesson: Lesson, *, position: int) -> Player:
     signed tokens, minted here and only here, after the access check.
     """
     playback_id = lesson.mux_playback_id or ""
-    is_demo = False
+    # Mux's public test streams (the demo course's videos; listed by config.settings.local only) play unsigned.
+    is_demo = bool(playback_id) and playback_id in getattr(settings, "MUX_DEMO_PLAYBACK_IDS", ())
     demo_playback_id = getattr(settings, "MUX_DEMO_PLAYBACK_ID", "")  # set by config.settings.local only
     if not playback_id and lesson.is_free and demo_playback_id:
         # Demo content has no uploads; the free lesson shows Mux's public test stream instead.
@@ -140,6 +144,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         "seconds_total": structure.seconds_total,
         "free_lesson": structure.free_lesson,
         "plans": plans(),
+        "site": landing_content(),
     }
     return render(request, "courses/landing.html", context)
 
@@ -224,7 +229,8 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if access is LessonAccess.PAYWALL:
         event_track(name=EventName.PAYWALL_VIEWED, user=request.user, properties={"lesson_id": lesson.pk})
-        return render(request, "courses/paywall.html", {"lesson": lesson, "plans": plans()})
+        context = {"lesson": lesson, "plans": plans(), "stripe_missing": stripe_setup_notice()}
+        return render(request, "courses/paywall.html", context)
 
     user = request.user
     event_track(

@@ -192,7 +192,7 @@ def email_context(*, template: str, user: User, data: dict[str, Any] | None) -> 
         "site_name": SITE_NAME,
         "site_url": settings.SITE_URL,
         "user": user,
-        "name": user.display_name,
+        "name": (user.name or "").strip(),  # no name given: greetings leave it out, never the email's local part
         "is_marketing": marketing,
         "links": {
             "home": absolute("/"),

@@ -51,6 +51,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "resume_seconds": board.resume_seconds,
         "recent": board.recent,
     }
+    # Nothing completed and nothing started: a first visit, not "welcome back".
+    context["first_visit"] = context["done_total"] == 0 and not context["resume_seconds"]
     return render(request, "progress/dashboard.html", context)
 
 

@@ -195,6 +195,13 @@ def browser_sign_in(page: Any, live_server: Any, user: Any) -> None:
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
 
 
+def _leaves_the_machine(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname not in {"localhost", "127.0.0.1", "::1"}
+
+
 @pytest.fixture
 def browser_page(live_server: Any) -> Iterator[Any]:
     """A Playwright page in Debian's Chromium, pointed at the live server (tests marked `browser`)."""
@@ -207,6 +214,10 @@ def browser_page(live_server: Any) -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(base_url=live_server.url)
+        # Nothing leaves the machine: a request to any host but this one (Mux's streams, images and data
+        # beacons) fails at once instead of waiting on DNS. Loopback servers a test starts (a fake upload
+        # endpoint) still answer, and a test's own page.route (a Stripe stand-in) takes precedence.
+        context.route(_leaves_the_machine, lambda route: route.abort())
         page = context.new_page()
         page.set_default_timeout(10_000)
         # Every browser journey doubles as a Content-Security-Policy check: Chromium reports each

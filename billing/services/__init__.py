@@ -4,6 +4,7 @@ their handlers). Callers import from `billing.services`; the names below are its
 
 from billing.plans import plan_for_price, plan_price_id
 from billing.services.checkout import NoSubscription, checkout_start, portal_session_start
+from billing.services.demo import demo_subscription_ensure
 from billing.services.events import (
     HANDLERS,
     stripe_event_is_open,
@@ -37,6 +38,7 @@ __all__ = [
     "RefundNotAllowed",
     "UnknownSubscriber",
     "checkout_start",
+    "demo_subscription_ensure",
     "plan_for_price",
     "plan_price_id",
     "portal_session_start",

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "notes",
     "certificates",
     "csp",
+    "pages",
 ]
 
 MIDDLEWARE = [
@@ -130,8 +131,8 @@ TEMPLATES = [
 # Checkout, the portal and Google sign-in are redirects after our own form posts (form-action).
 MUX_CSP_HOSTS = ["https://stream.mux.com", "https://image.mux.com"]
 MUX_DIRECT_UPLOAD_HOST = "https://storage.googleapis.com"
-# Until the Mux Player is served from our static files, its pinned, SRI-checked file comes from jsDelivr.
-CSP_EXTRA_SCRIPT_HOSTS = env_list("CSP_EXTRA_SCRIPT_HOSTS", "https://cdn.jsdelivr.net")
+# The Mux Player is served from static/vendor/ (npm, make frontend): no script host beyond the site by default.
+CSP_EXTRA_SCRIPT_HOSTS = env_list("CSP_EXTRA_SCRIPT_HOSTS", "")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -236,7 +237,15 @@ ACCOUNT_RATE_LIMITS = {
 # Behind N reverse proxies, the client address is the N-th from the right in X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = ENV.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
+ACCOUNT_FORMS = {
+    "add_email": "accounts.forms.AddEmailForm",
+    # The same forms with sentence-case labels.
+    "login": "accounts.forms.LoginForm",
+    "change_password": "accounts.forms.ChangePasswordForm",
+    "set_password": "accounts.forms.SetPasswordForm",
+    "reset_password_from_key": "accounts.forms.ResetPasswordKeyForm",
+}
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.signup_form.SignupNameForm"  # the optional name, asked at sign-up
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
@@ -392,7 +401,8 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # A hostname, though the filesystem transport ignores it: without one kombu warns "No hostname was supplied".
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),

@@ -6,6 +6,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from courses.content import lesson_body_html
+from courses.selectors import lesson_for_next_url
 
 register = template.Library()
 
@@ -57,3 +58,9 @@ def duration_short(seconds: Any) -> str:
     """10140 -> "2h 49m", 540 -> "9m"; for tight spaces."""
     words = duration_words(seconds)
     return words.replace(" h", "h").replace(" min", "m")
+
+
+@register.simple_tag
+def lesson_from_next(next_url: Any) -> Any:
+    """`{% lesson_from_next redirect_field_value as next_lesson %}`: the lesson a sign-in will lead to, if any."""
+    return lesson_for_next_url(str(next_url or ""))

@@ -88,6 +88,57 @@
   var player = document.querySelector("mux-player[data-lesson-id]");
   if (!player) return;
 
+  /* Fallback: when the player script (a static file) or the stream fails, a poster with "This video
+   * couldn't load — retry" covers the player; the notes and files below stay usable. This file is deferred
+   * after the player script, so by now that script has either defined <mux-player> or failed. */
+  var fallback = document.querySelector("[data-player-fallback]");
+  var retryButton = document.querySelector("[data-player-retry]");
+  var fallbackMessage = document.querySelector("[data-player-fallback-message]");
+  var playerScript = document.querySelector("script[data-mux-player-script]");
+
+  function showFallback(message) {
+    if (!fallback) return;
+    if (message && fallbackMessage) fallbackMessage.textContent = message;
+    fallback.hidden = false;
+    player.setAttribute("aria-hidden", "true");
+  }
+
+  function hideFallback() {
+    if (!fallback) return;
+    fallback.hidden = true;
+    player.removeAttribute("aria-hidden");
+  }
+
+  function loadPlayerScript() {
+    // A fresh <script> element: the browser fetches the file again after a failure.
+    var script = document.createElement("script");
+    script.src = playerScript ? playerScript.src : "";
+    script.addEventListener("load", hideFallback);
+    script.addEventListener("error", function () {
+      showFallback("Still no luck. Check your connection and try again in a moment.");
+    });
+    document.head.appendChild(script);
+  }
+
+  if (!window.customElements || !window.customElements.get("mux-player")) showFallback();
+
+  // A stream that cannot be fetched or decoded: the player reports an "error" event.
+  player.addEventListener("error", function () { showFallback(); });
+
+  if (retryButton) {
+    retryButton.addEventListener("click", function () {
+      if (!window.customElements.get("mux-player")) {
+        loadPlayerScript();
+        return;
+      }
+      hideFallback();
+      // Setting the playback id again makes the player fetch the stream from the start.
+      var id = player.getAttribute("playback-id");
+      player.removeAttribute("playback-id");
+      player.setAttribute("playback-id", id);
+    });
+  }
+
   var lessonId = player.dataset.lessonId;
   var positionUrl = player.dataset.positionUrl;
   var completeUrl = player.dataset.completeUrl;

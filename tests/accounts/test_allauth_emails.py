@@ -98,7 +98,7 @@ def test_signup_confirmation_is_branded_and_its_link_confirms_the_address(client
 
     message = only_message_to("ada@example.com", "Confirm your email address for Syllabus")
     html = assert_branded(message)
-    assert "Hi ada, thanks for joining Syllabus. Please confirm that ada@example.com is your address" in message.body
+    assert "Hi there, thanks for joining Syllabus. Please confirm that ada@example.com is your address" in message.body
     assert ">Confirm your email address</h1>" in html and ">Confirm my email address</a>" in html
     link = link_in(message, "/accounts/confirm-email/")
 
@@ -115,7 +115,7 @@ def test_password_reset_email_link_sets_a_new_password_and_the_owner_is_notified
 
     message = only_message_to(user.email, "Reset your Syllabus password")
     html = assert_branded(message)
-    assert f"Hi {user.display_name}, someone (hopefully you) asked to reset the password" in message.body
+    assert f"Hi {user.name}, someone (hopefully you) asked to reset the password" in message.body
     assert ">Choose a new password</a>" in html
     link = link_in(message, "/accounts/password/reset/key/")
 
@@ -158,7 +158,7 @@ def test_password_change_notification_is_branded(client, user):
     assert response.status_code == 302
     notice = only_message_to(user.email, "Your Syllabus password was changed")
     assert_branded(notice)
-    assert f"Hi {user.display_name},\n\nThe password of your Syllabus account was just changed." in notice.body
+    assert f"Hi {user.name},\n\nThe password of your Syllabus account was just changed." in notice.body
 
 
 def test_signing_up_with_a_taken_address_emails_its_owner_a_working_reset_link(client, settings):

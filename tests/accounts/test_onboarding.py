@@ -146,3 +146,21 @@ def test_onboarding_never_redirects_off_site(client, new_user, forged):
     assert forged not in client.get("/onboarding/", {"next": forged}).content.decode()
     response = client.post("/onboarding/", {**VALID, "next": forged})
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
+
+
+def test_onboarding_asks_an_optional_name_and_the_dashboard_greets_with_it(client, new_user):
+    new_user.name = None
+    new_user.save()
+    client.force_login(new_user)
+    page = client.get("/onboarding/").content.decode()
+    assert "What should we call you?" in page and "Optional." in page
+    answers = {"user_type": "SOLO_BUILDER", "experience_level": "BEGINNER", "build_goal": "A newsletter."}
+    assert client.post("/onboarding/", {**answers, "name": "  Robin  "}).status_code == 302
+    new_user.refresh_from_db()
+    assert new_user.name == "Robin"
+    dashboard = client.get("/dashboard/").content.decode()
+    assert "Welcome, Robin" in dashboard and "Welcome back" not in dashboard  # a first visit
+    # Answering again without a name keeps the one given.
+    client.post("/onboarding/", answers)
+    new_user.refresh_from_db()
+    assert new_user.name == "Robin"

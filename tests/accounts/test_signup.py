@@ -56,7 +56,11 @@ def test_duplicate_email_is_refused_on_the_form_and_nothing_is_saved(client):
     response = signup(client, "TAKEN@example.com")
 
     assert response.status_code == 200
-    assert "A user is already registered with this email address." in response.content.decode()
+    body = response.content.decode()
+    assert "There&#x27;s already an account with this email address." in body
+    # The way forward: sign in, or reset the password.
+    notice = body[body.index("data-email-taken") :]
+    assert 'href="/accounts/login/"' in notice[:600] and 'href="/accounts/password/reset/"' in notice[:600]
     assert list(User.objects.all()) == [existing]
     assert not Event.objects.exists() and not EmailQueue.objects.exists()
     assert "_auth_user_id" not in client.session
@@ -151,3 +155,34 @@ def test_signing_up_from_a_learner_page_comes_back_to_it_after_onboarding(client
 def test_signup_with_a_forged_next_stays_on_the_site(client):
     response = signup(client, "forged@example.com", next="https://evil.example/")
     assert response["Location"] == "/onboarding/"
+
+
+def test_the_optional_name_at_sign_up_greets_in_the_welcome_email(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, "robin@example.com", name="Robin")
+    user = User.objects.get(email="robin@example.com")
+    assert user.name == "Robin"
+    welcome = [m for m in mailoutbox if m.extra_headers.get("X-Syllabus-Template") == "WELCOME"]
+    assert welcome and welcome[0].subject == "Welcome to Syllabus, Robin"
+
+
+def test_without_a_name_greetings_never_use_the_email_address(client, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client, "learner1@example.com")
+    assert User.objects.get(email="learner1@example.com").name in (None, "")
+    for message in mailoutbox:
+        assert "learner1!" not in message.body and "Hi learner1" not in message.body
+        assert "learner1" not in message.subject
+
+
+def test_sign_in_from_a_lesson_says_which_lesson(client, course):
+    free = course["free_lesson"]
+    page = client.get(f"/accounts/login/?next=/lessons/{free.pk}/").content.decode()
+    assert f"Sign in to watch Lesson {free.order}: {free.title}" in page
+    draft = course["lessons"][2]
+    draft.published = False
+    draft.save()
+    page = client.get(f"/accounts/login/?next=/lessons/{draft.pk}/").content.decode()
+    assert draft.title not in page and "<h1>Sign in</h1>" in page  # a draft's title never leaks

@@ -251,3 +251,43 @@ def test_page_and_banner_read_the_subscription_once(client):
         assert _banner(client.get("/pricing/").content.decode())
     reads = [q["sql"] for q in queries.captured_queries if 'FROM "billing_subscription"' in q["sql"]]
     assert len(reads) == 1  # the pricing page, has_access and the banner share one read
+
+
+# --- Stripe not configured (local development) ---------------------------------------------------------
+
+
+def test_without_stripe_keys_pricing_and_the_paywall_say_which_settings_are_missing(
+    client, user, course, settings, caplog
+):
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    client.force_login(user)
+
+    with caplog.at_level("WARNING", logger="billing.selectors"):
+        page = client.get("/pricing/").content.decode()
+    assert "Payments aren't set up on this machine." in page
+    assert "<code>STRIPE_SECRET_KEY</code>" in page and "<code>STRIPE_WEBHOOK_SECRET</code>" in page
+    assert "STRIPE_PRICE_MONTHLY" not in page  # the test settings set the price ids
+    assert any("STRIPE_SECRET_KEY" in record.getMessage() for record in caplog.records)
+
+    paywall = client.get(f"/lessons/{course['lessons'][1].pk}/").content.decode()
+    assert "data-paywall" in paywall and "Payments aren't set up on this machine." in paywall
+
+    response = client.post("/billing/checkout/", {"plan": "monthly"}, follow=True)
+    assert "STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET not set" in response.content.decode()
+    assert "couldn&#x27;t reach our payment provider" not in response.content.decode()
+
+
+def test_a_configured_or_production_site_never_shows_the_setup_notice(client, user, settings):
+    client.force_login(user)
+    assert "Payments aren" not in client.get("/pricing/").content.decode()  # keys set (test settings)
+    settings.STRIPE_SECRET_KEY = ""
+    settings.DEBUG = False
+    assert "Payments aren" not in client.get("/pricing/").content.decode()
+
+
+def test_success_without_a_checkout_says_there_is_nothing_to_confirm(client, user):
+    client.force_login(user)
+    page = client.get("/billing/success/").content.decode()
+    assert "No payment to confirm" in page and "billing-wait.js" not in page and 'http-equiv="refresh"' not in page

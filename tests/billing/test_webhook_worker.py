@@ -63,7 +63,10 @@ def _statuses() -> set[str]:
 def _held_locks() -> tuple[int, int]:
     """Advisory locks held, and sessions idle inside a transaction, in the test database."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         advisory = cursor.fetchone()[0]
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "

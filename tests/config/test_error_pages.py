@@ -24,7 +24,7 @@ def _branded(response: Any, code: int) -> str:
 def test_404_and_400_are_branded(client: Any) -> None:
     assert "couldn't find that page" in _branded(client.get("/no-such-page/"), 404)
     assert "couldn't find that page" in _branded(client.get("/lessons/not-an-id/"), 404)
-    assert "did not make sense" in _branded(client.get("/pricing/?q=%00"), 400)
+    assert "did not make sense" in _branded(client.get("/admin/courses/lesson/?q=%00"), 400)
 
 
 def test_403_is_branded(user: Any) -> None:

@@ -133,14 +133,16 @@ def test_no_admin_route_answers_500_to_junk(client: Any, admin_user: Any, course
 def test_a_nul_in_a_lesson_or_asset_id_is_a_404_before_any_query(
     client: Any, subscriber: Any, django_assert_num_queries: Any
 ) -> None:
-    client.force_login(subscriber)
+    # Anonymous, so the only queries there could be are the ones the id would cause (a signed-in
+    # visitor's session and user are read by the middleware on every request).
     for path in ["/lessons/a%00b/", "/assets/a%00b/download/", "/admin/courses/lesson/a%00b/change/"]:
         with django_assert_num_queries(0):
             response = client.get(path)
         assert response.status_code == 404, path
     with django_assert_num_queries(0):
         assert client.post("/lessons/a%00b/complete/").status_code == 404
-    # The right shape but not an id of ours: the lesson page looks it up and says 404.
+    client.force_login(subscriber)
+    assert client.get("/lessons/a%00b/").status_code == 404
     assert client.get("/lessons/" + "x" * 300 + "/").status_code == 404
 
 

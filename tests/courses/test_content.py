@@ -30,9 +30,12 @@ def test_demo_body_renders_headings_lists_links_and_code():
     assert "<h3>Key ideas</h3>" in html
     assert "<h2>Thinking in tables</h2>" not in html  # the page's own <h1> carries the title
     assert "<strong>Data and models</strong>" in html
-    assert "<ul><li><p>Start from what the user sees" in html
-    assert '<a href="https://docs.djangoproject.com/" target="_blank" rel="noopener noreferrer nofollow">' in html
-    assert '<pre><code data-lang="bash">make run</code></pre>' in html
+    assert "<ul><li><p>One table per thing, one row per instance." in html
+    assert (
+        '<a href="https://www.postgresql.org/docs/current/ddl.html" target="_blank" rel="noopener noreferrer nofollow">'
+        in html
+    )
+    assert '<pre><code data-lang="sql">CREATE TABLE lesson' in html
 
 
 def test_marks_map_to_semantic_tags():

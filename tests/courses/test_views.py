@@ -44,8 +44,8 @@ def test_landing_prices_come_from_settings_and_link_to_pricing(client, settings)
     response = client.get("/")
     page = html(response)
     assert "$49" in page and "$399" in page
-    assert re.search(r'href="/pricing/"[^>]*>\s*Choose monthly', page)
-    assert re.search(r'href="/pricing/"[^>]*>\s*Choose annual', page)
+    assert re.search(r'href="/pricing/"[^>]*>\s*Subscribe monthly', page)
+    assert re.search(r'href="/pricing/"[^>]*>\s*Subscribe annually', page)
 
     settings.PLAN_PRICE_MONTHLY, settings.PLAN_PRICE_ANNUAL = 59, 499
     page = html(client.get("/"))

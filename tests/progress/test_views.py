@@ -240,7 +240,7 @@ def test_dashboard_for_a_learner_without_access_offers_to_unlock(client, course,
     client.force_login(user)
     page = client.get("/dashboard/").content.decode()
     assert "data-continue" not in page
-    assert "Unlock the course to continue" in page
+    assert "See plans" in page
 
 
 def test_dashboard_when_every_lesson_is_done(client, course, subscriber):
