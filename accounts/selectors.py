@@ -17,7 +17,7 @@ from ua_parser import parse
 
 from analytics.selectors import user_events
 from billing.models import SubscriptionStatus
-from billing.selectors import subscription_for
+from billing.selectors import subscription_for, user_cancel_flows_export
 from certificates.selectors import certificate_for
 from emails.selectors import user_email_logs
 from notes.selectors import user_notes
@@ -113,8 +113,9 @@ def _subscription_export(subscription: Subscription | None) -> dict[str, Any] | 
 
 def user_data_export(*, user: User) -> dict[str, Any]:
     """Everything the product stores about `user`, as JSON-ready data ("Download my data"):
-    profile, email addresses, connected accounts, lesson progress, subscription, analytics events
-    the log of emails sent, notes, Q&A posts and the certificate. Ten queries, however much there is."""
+    profile, email addresses, connected accounts, lesson progress, subscription, analytics events,
+    what they told us when they set out to cancel, the log of emails sent, notes, Q&A posts and the
+    certificate. Eleven queries, however much there is."""
     progress = user_lesson_progress(user=user)
     events = user_events(user=user).values_list("event", "properties", "session_id", "created_at")
     emails = user_email_logs(user=user).values_list("template", "to", "subject", "status", "error", "sent_at")
@@ -164,6 +165,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
         ],
         "subscription": _subscription_export(subscription_for(user)),
         "team": user_team_export(user=user),
+        "cancel_flows": user_cancel_flows_export(user=user),
         "events": [
             {"event": name, "properties": properties, "session_id": session_id, "created_at": _iso(created_at)}
             for name, properties, session_id, created_at in events

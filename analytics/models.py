@@ -27,6 +27,11 @@ class EventName(models.TextChoices):
     PAYMENT_FAILED = "payment_failed"
     REFUND_ISSUED = "refund_issued"
     EMAIL_UNSUBSCRIBED = "email_unsubscribed"
+    # Revenue and retention (issue 16).
+    TRIAL_STARTED = "trial_started"
+    TRIAL_CONVERTED = "trial_converted"
+    CANCEL_FLOW_STARTED = "cancel_flow_started"
+    CANCEL_OFFER_ACCEPTED = "cancel_offer_accepted"
 
 
 class Event(models.Model):
@@ -143,3 +148,20 @@ class CompletionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module_id}: {self.users_completed}/{self.users_started}"
+
+
+class ProgressChurnSnapshot(models.Model):
+    """Churn by learning progress (issue 16) as the hourly beat task last counted it: subscribers who
+    finished at least one module and those who did not, and how many of each have ended. Counting it joins
+    every subscriber to the `module_completed` events, whose cost grows with the events; the dashboard reads
+    the one latest row (counted live only while none exists)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)  # one row
+    finished = models.PositiveIntegerField()
+    finished_churned = models.PositiveIntegerField()
+    other = models.PositiveIntegerField()
+    other_churned = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"finished {self.finished_churned}/{self.finished}, other {self.other_churned}/{self.other}"

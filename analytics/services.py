@@ -22,8 +22,9 @@ from analytics.models import (
     EventDailyCount,
     EventName,
     MrrSnapshot,
+    ProgressChurnSnapshot,
 )
-from analytics.selectors import module_completion_live
+from analytics.selectors import churn_by_progress, module_completion_live
 from analytics.sessions import analytics_session_id
 from billing.selectors import mrr
 
@@ -212,3 +213,20 @@ def completion_snapshot_record(*, now: datetime | None = None) -> int:
             ]
         )
     return len(rows)
+
+
+def progress_churn_snapshot_record(*, now: datetime | None = None) -> ProgressChurnSnapshot:
+    """Count churn by learning progress now (`analytics.selectors.churn_by_progress`) and replace the row
+    the dashboard reads. Idempotent."""
+    finished, other = churn_by_progress()
+    snapshot, _ = ProgressChurnSnapshot.objects.update_or_create(
+        pk=1,
+        defaults={
+            "finished": finished.subscribers,
+            "finished_churned": finished.churned,
+            "other": other.subscribers,
+            "other_churned": other.churned,
+            "taken_at": now or timezone.now(),
+        },
+    )
+    return snapshot

@@ -13,7 +13,7 @@ from analytics import charts
 from analytics.beacon import MAX_BODY_BYTES, BeaconError, beacon_parse, beacon_rate_allow
 from analytics.exports import dashboard_csv
 from analytics.forms import DateRangeForm
-from analytics.selectors import Dashboard, Window, dashboard
+from analytics.selectors import Dashboard, Window, dashboard, revenue_report
 from analytics.services import event_track_for_request
 from analytics.sessions import analytics_session_id
 from billing.plans import plans_all
@@ -93,6 +93,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     """/admin/analytics/ — staff only (wrapped in `admin.site.admin_view` in urls.py)."""
     _, window = _window(request)
     data = dashboard(window=window)
+    revenue = revenue_report(window=window)
     shown = DateRangeForm(initial={"start": window.first_day, "end": window.last_day})
     query = {} if window.is_default else {"start": window.first_day.isoformat(), "end": window.last_day.isoformat()}
     context = {
@@ -101,6 +102,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "form": shown,
         "data": data,
         "charts": _charts(data),
+        "revenue": revenue,
         "mrr_plans": plans_all(),
         "csv_url": reverse("analytics:dashboard_csv") + (f"?{urlencode(query)}" if query else ""),
     }

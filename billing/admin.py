@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from billing import services
-from billing.models import StripeEvent, StripeEventStatus, Subscription
+from billing.models import CancelFlow, StripeEvent, StripeEventStatus, Subscription
 from billing.selectors import is_refund_eligible
 from billing.stripe_client import StripeUnavailable
 from config.admin_tools import ReadOnlyAdmin
@@ -33,6 +33,13 @@ STRIPE_FIELDS = (
     "stripe_synced_at",
     "refunded_at",
     "refunded_charge_id",
+    "trial_start",
+    "trial_end",
+    "trial_converted_at",
+    "pause_starts_at",
+    "pause_resumes_at",
+    "discount_coupon_id",
+    "ended_at",
 )
 
 
@@ -175,3 +182,14 @@ class StripeEventAdmin(ReadOnlyAdmin):
             self.message_user(request, f"Reprocessed: {summary}.", level)
         if skipped:
             self.message_user(request, f"{skipped} already processed event(s) left alone.", messages.INFO)
+
+
+@admin.register(CancelFlow)
+class CancelFlowAdmin(ReadOnlyAdmin):
+    """What learners said when they set out to cancel, and what they chose (a record, never edited)."""
+
+    list_display = ("created_at", "user", "reason", "outcome", "pause_months", "plan_before")
+    list_filter = ("reason", "outcome", "plan_before")
+    search_fields = ("user__email", "detail")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -68,6 +69,18 @@ class Subscription(models.Model):
     refunded_at = models.DateTimeField(null=True, blank=True)
     refunded_charge_id = models.CharField(max_length=255, blank=True, default="")
 
+    # Retention (issue 16), all mirrored from Stripe by the sync: the trial's end, a pause (Stripe's
+    # `pause_collection.resumes_at`, and when it starts: the end of the period already paid for, kept in
+    # the subscription's metadata), the coupon of an applied discount, and when access actually ended.
+    trial_start = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    # Set once, when the trial first turned into a paid subscription (`trial_converted` is recorded once).
+    trial_converted_at = models.DateTimeField(null=True, blank=True)
+    pause_starts_at = models.DateTimeField(null=True, blank=True)
+    pause_resumes_at = models.DateTimeField(null=True, blank=True)
+    discount_coupon_id = models.CharField(max_length=255, blank=True, default="")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When Stripe ended the subscription.")
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +109,75 @@ class Subscription(models.Model):
     @property
     def grants_access(self) -> bool:
         return self.status in ACCESS_STATUSES
+
+    @property
+    def has_pause(self) -> bool:
+        """Collection is paused (or scheduled to pause at the period end) until a resume date."""
+        return self.pause_resumes_at is not None
+
+    def is_paused_at(self, moment: datetime) -> bool:
+        """DESIGN.md §12: a paused subscription grants nothing from the pause's start (the end of the
+        period already paid for) until its resume date."""
+        if self.pause_resumes_at is None:
+            return False
+        # A pause set elsewhere (the Dashboard) names no start: it holds from now on.
+        if self.pause_starts_at is not None and moment < self.pause_starts_at:
+            return False
+        return moment < self.pause_resumes_at
+
+
+class CancelReason(models.TextChoices):
+    TOO_EXPENSIVE = "TOO_EXPENSIVE", "It costs too much"
+    NOT_ENOUGH_TIME = "NOT_ENOUGH_TIME", "I don't have time right now"
+    FINISHED = "FINISHED", "I got what I needed"
+    NOT_WHAT_I_EXPECTED = "NOT_WHAT_I_EXPECTED", "It wasn't what I expected"
+    TECHNICAL = "TECHNICAL", "Technical problems"
+    OTHER = "OTHER", "Something else"
+
+
+class CancelOutcome(models.TextChoices):
+    OPEN = "OPEN", "No answer yet"
+    PAUSED = "PAUSED", "Paused"
+    DISCOUNTED = "DISCOUNTED", "Took the discount"
+    SWITCHED = "SWITCHED", "Switched plan"
+    CANCELLED = "CANCELLED", "Cancelled at period end"
+
+
+# Outcomes that kept the learner subscribed: the "saves" of the dashboard.
+SAVED_OUTCOMES = frozenset({CancelOutcome.PAUSED, CancelOutcome.DISCOUNTED, CancelOutcome.SWITCHED})
+
+
+class CancelFlow(models.Model):
+    """One pass through `/account/subscription/cancel/`: why the learner wanted to leave and what they chose.
+    Answered once (a replayed post finds it answered). The retention discount is taken at most once per
+    learner, enforced by the database, whatever the number of flows or concurrent posts."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cancel_flows")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="cancel_flows")
+    reason = models.CharField(max_length=32, choices=CancelReason.choices)
+    detail = models.TextField(blank=True, default="", max_length=2000)
+    outcome = models.CharField(max_length=16, choices=CancelOutcome.choices, default=CancelOutcome.OPEN)
+    pause_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    plan_before = models.CharField(max_length=16, choices=SubscriptionPlan.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="cancelflow_created_at")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(outcome="DISCOUNTED"), name="cancelflow_one_discount_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.reason} → {self.outcome}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.outcome != CancelOutcome.OPEN
 
 
 StripeEventStatus = ProviderEventStatus

@@ -67,6 +67,12 @@ class StripeSubscription:
     team_id: str | None = None  # metadata.team_id: a team's seats (issue 17)
     quantity: int = 1  # seats: the first item's quantity
     item_id: str = ""  # the first subscription item, whose quantity a seat change updates
+    trial_start: datetime | None = None
+    trial_end: datetime | None = None
+    pause_resumes_at: datetime | None = None  # pause_collection.resumes_at
+    pause_starts_at: datetime | None = None  # metadata.pause_starts_at, set by our pause
+    discount_coupon_id: str = ""
+    ended_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,22 @@ class InvoicePreview:
     amount_due: int
     currency: str
     proration_date: int
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """One invoice as the billing page lists it. Amounts are in the currency's minor unit (cents)."""
+
+    id: str
+    number: str
+    created: datetime
+    currency: str
+    total: int
+    tax: int
+    amount_paid: int
+    status: str
+    hosted_invoice_url: str
+    invoice_pdf: str
 
 
 @dataclass(frozen=True)
@@ -173,6 +195,9 @@ def subscription_parse(data: dict[str, Any]) -> StripeSubscription:
     start = min(i["current_period_start"] for i in items)
     end = max(i["current_period_end"] for i in items)
     metadata = data.get("metadata") or {}
+    pause = data.get("pause_collection") or {}
+    pause_resumes_at = _ts(pause.get("resumes_at")) if pause else None
+    pause_starts = metadata.get("pause_starts_at") or ""
     return StripeSubscription(
         id=data["id"],
         customer_id=expandable_id(data.get("customer")) or "",
@@ -191,7 +216,27 @@ def subscription_parse(data: dict[str, Any]) -> StripeSubscription:
         team_id=metadata.get("team_id") or None,
         quantity=int(item.get("quantity") or 1),
         item_id=str(item.get("id") or ""),
+        trial_start=_ts(data.get("trial_start")),
+        trial_end=_ts(data.get("trial_end")),
+        # A pause with no resume date (Stripe allows one) still counts as paused, indefinitely.
+        pause_resumes_at=(pause_resumes_at or datetime.max.replace(tzinfo=UTC)) if pause else None,
+        pause_starts_at=_ts(int(pause_starts)) if pause and pause_starts.isdigit() else None,
+        discount_coupon_id=_discount_coupon(data.get("discounts")),
+        ended_at=_ts(data.get("ended_at")),
     )
+
+
+def _discount_coupon(discounts: Any) -> str:
+    """The coupon of the subscription's first discount. `discounts` holds discount ids, or expanded
+    Discount objects whose coupon is `source.coupon` (API 2026) or `coupon` (older)."""
+    for discount in discounts or []:
+        if isinstance(discount, dict):
+            source = discount.get("source") or {}
+            coupon = source.get("coupon") or discount.get("coupon")
+            return expandable_id(coupon) or str(discount.get("id") or "")
+        if isinstance(discount, str):
+            return discount
+    return ""
 
 
 def invoice_subscription_id(invoice: dict[str, Any]) -> str | None:
@@ -250,6 +295,8 @@ def checkout_session_create(
     customer_id: str | None,
     success_url: str,
     cancel_url: str,
+    trial_days: int = 0,
+    automatic_tax: bool = False,
 ) -> CheckoutSession:
     """A subscription-mode Checkout Session for one price. An existing customer is reused;
     otherwise Checkout creates one, prefilled with the learner's email. The user id rides along
@@ -269,6 +316,19 @@ def checkout_session_create(
         params["customer"] = customer_id
     else:
         params["customer_email"] = email
+    if trial_days > 0:
+        # Checkout still collects the card, so the trial converts without the learner coming back.
+        params["subscription_data"]["trial_period_days"] = trial_days
+        params["payment_method_collection"] = "always"
+    if automatic_tax:
+        # Stripe Tax needs the buyer's address; businesses may add a VAT/GST id shown on the invoice.
+        params["automatic_tax"] = {"enabled": True}
+        params["billing_address_collection"] = "required"
+        params["tax_id_collection"] = {"enabled": True}
+        if customer_id:
+            # An existing customer's address and name are saved back from Checkout (Stripe requires this
+            # for tax id collection on a known customer).
+            params["customer_update"] = {"address": "auto", "name": "auto"}
     data = _call("checkout session create", _client().v1.checkout.sessions.create, params)
     return CheckoutSession(id=data["id"], url=data["url"])
 
@@ -428,3 +488,93 @@ def refund_create(*, payment: PaymentRef, idempotency_key: str, metadata: dict[s
         amount=int(data.get("amount") or 0),
         status=str(data.get("status") or ""),
     )
+
+
+# --- retention: subscription changes (each confirmed later by its customer.subscription.updated) ---------
+
+
+def _subscription_update(what: str, subscription_id: str, params: dict[str, Any], idempotency_key: str) -> None:
+    # The response is deliberately not returned: the row follows Stripe's webhook, never our own write.
+    _call(
+        what,
+        _client().v1.subscriptions.update,
+        subscription_id,
+        params,
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def subscription_pause(
+    *, subscription_id: str, starts_at: datetime, resumes_at: datetime, idempotency_key: str
+) -> None:
+    """Pause collection until `resumes_at` (invoices meanwhile are voided: nothing is charged). `starts_at`,
+    the end of the period already paid for, rides in the metadata so every later read knows when access stops."""
+    _subscription_update(
+        "subscription pause",
+        subscription_id,
+        {
+            "pause_collection": {"behavior": "void", "resumes_at": int(resumes_at.timestamp())},
+            "metadata": {"pause_starts_at": str(int(starts_at.timestamp()))},
+        },
+        idempotency_key,
+    )
+
+
+def subscription_unpause(*, subscription_id: str, idempotency_key: str) -> None:
+    """Resume collection now (an empty value unsets `pause_collection` and the metadata key)."""
+    _subscription_update(
+        "subscription resume",
+        subscription_id,
+        {"pause_collection": "", "metadata": {"pause_starts_at": ""}},
+        idempotency_key,
+    )
+
+
+def subscription_cancel_at_period_end_set(*, subscription_id: str, cancel: bool, idempotency_key: str) -> None:
+    """Schedule (True) or undo (False) the end of the subscription at the current period's end."""
+    _subscription_update(
+        "subscription cancel at period end", subscription_id, {"cancel_at_period_end": cancel}, idempotency_key
+    )
+
+
+def subscription_discount_apply(*, subscription_id: str, coupon_id: str, idempotency_key: str) -> None:
+    """Apply `coupon_id` to the subscription (its duration, e.g. `once`, is the coupon's at Stripe)."""
+    _subscription_update(
+        "subscription discount", subscription_id, {"discounts": [{"coupon": coupon_id}]}, idempotency_key
+    )
+
+
+def subscription_price_switch(*, subscription_id: str, item_id: str, price_id: str, idempotency_key: str) -> None:
+    """Move the subscription's one item to `price_id`, prorating the difference on the next invoice."""
+    _subscription_update(
+        "subscription price switch",
+        subscription_id,
+        {"items": [{"id": item_id, "price": price_id}], "proration_behavior": "create_prorations"},
+        idempotency_key,
+    )
+
+
+def invoices_for_customer(*, customer_id: str, limit: int = 24) -> list[Invoice]:
+    """The customer's invoices, newest first (drafts left out: they are not bills yet)."""
+    data = _call("invoice list", _client().v1.invoices.list, {"customer": customer_id, "limit": limit})
+    invoices = []
+    for row in data.get("data") or []:
+        if row.get("status") == "draft":
+            continue
+        taxes = row.get("total_taxes")
+        tax = sum(int(t.get("amount") or 0) for t in taxes) if isinstance(taxes, list) else int(row.get("tax") or 0)
+        invoices.append(
+            Invoice(
+                id=str(row["id"]),
+                number=str(row.get("number") or ""),
+                created=_ts(int(row["created"])),  # type: ignore[arg-type]
+                currency=str(row.get("currency") or "usd"),
+                total=int(row.get("total") or 0),
+                tax=tax,
+                amount_paid=int(row.get("amount_paid") or 0),
+                status=str(row.get("status") or ""),
+                hosted_invoice_url=str(row.get("hosted_invoice_url") or ""),
+                invoice_pdf=str(row.get("invoice_pdf") or ""),
+            )
+        )
+    return invoices

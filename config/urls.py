@@ -1,4 +1,8 @@
+from allauth.socialaccount.models import SocialApp, SocialToken
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.contrib.sites.models import Site
 from django.urls import include, path, register_converter
 
 from config.converters import CuidConverter
@@ -12,6 +16,18 @@ admin.site.site_header = "Syllabus admin"
 admin.site.site_title = "Syllabus admin"
 admin.site.index_title = "Course, learners, billing and email"
 
+
+def _admin_hide_plumbing() -> None:
+    """The admin index lists what an operator runs the course with. Framework plumbing goes: sites (SITE_URL
+    rules links), groups (roles are USER/ADMIN on the user), social apps and tokens (Google's keys come
+    from the environment; tokens are credentials), allauth's session list (the account page shows it)."""
+    for model in (Site, Group, SocialApp, SocialToken, UserSession):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_admin_hide_plumbing()
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
@@ -24,6 +40,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("progress.urls")),
     path("", include("emails.urls")),
+    path("", include("search.urls")),
     path("", include("qa.urls")),
     path("", include("notes.urls")),
     path("", include("certificates.urls")),

@@ -6,8 +6,10 @@ the custom actions (publish, move, video upload), so each object's "History" pag
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, SortableTabularInline
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
@@ -21,7 +23,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from config.admin_tools import ReadOnlyAdmin
-from config.json_body import JSONBodyError, json_body_parse
+from config.json_body import JSONBodyError, json_body_parse, json_object_parse
 from courses import mux, services
 from courses.content import lesson_body_html, tiptap_document_errors
 from courses.forms import (
@@ -36,19 +38,28 @@ from courses.forms import (
     LessonInlineForm,
     LessonInlineFormSet,
     ModuleAdminForm,
-    ModuleChangelistForm,
-    ModuleChangelistFormSet,
     VideoUploadForm,
 )
-from courses.models import Asset, Lesson, Module, MuxEvent, MuxEventStatus, VideoStatus
+from courses.models import Asset, Lesson, Module, MuxEvent, MuxEventStatus, Transcript, TranscriptSource, VideoStatus
 
 
-class LessonInline(admin.TabularInline):
+def _mm_ss(seconds: int | None) -> str:
+    """600 -> "10:00", 3725 -> "1:02:05" (as the lesson page's `duration` filter); "—" for none."""
+    if seconds is None or seconds < 0:
+        return "—"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class LessonInline(SortableTabularInline):
+    """The module's lessons; drag a row to reorder (django-admin-sortable2), saved with the module."""
+
     model = Lesson
     form = LessonInlineForm
     formset = LessonInlineFormSet
-    fields = ("order", "title", "published", "is_free", "video_status", "video_duration")
-    readonly_fields = ("video_status", "video_duration")
+    fields = ("order", "title", "published", "is_free", "video_status", "duration_display")
+    readonly_fields = ("video_status", "duration_display")
     ordering = ("order",)
     extra = 0
     show_change_link = True
@@ -56,8 +67,14 @@ class LessonInline(admin.TabularInline):
     # migrate-time Site row; the lesson's own admin page has the learner preview.
     view_on_site = False
 
+    @admin.display(description="duration")
+    def duration_display(self, obj: Lesson) -> str:
+        return _mm_ss(obj.video_duration)
 
-class AssetInline(admin.TabularInline):
+
+class AssetInline(SortableTabularInline):
+    """The lesson's files; drag a row to reorder, saved with the lesson."""
+
     model = Asset
     form = AssetInlineForm
     formset = AssetInlineFormSet
@@ -71,6 +88,25 @@ class AssetInline(admin.TabularInline):
     @admin.display(description="size")
     def file_size_display(self, obj: Asset) -> str:
         return filesizeformat(obj.file_size) if obj.file_size is not None else "—"
+
+
+class TranscriptInline(admin.TabularInline):
+    """The lesson's transcripts: what each is, and a delete box (e.g. to let Mux's captions in again after
+    an uploaded correction; the search index follows on save). New ones come from Mux or the upload above."""
+
+    model = Transcript
+    fields = ("language", "label", "source", "cue_count", "mux_track_id", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = True
+    verbose_name_plural = "Transcripts (captions)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="cues")
+    def cue_count(self, obj: Transcript) -> int:
+        return len(obj.cues or [])
 
 
 class _ContentAdmin(admin.ModelAdmin):
@@ -121,11 +157,14 @@ class _ContentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Module)
-class ModuleAdmin(_ContentAdmin):
+class ModuleAdmin(SortableAdminMixin, _ContentAdmin):
+    """Modules in course order; drag a row to reorder (django-admin-sortable2, through `modules_reorder`)."""
+
     form = ModuleAdminForm
-    list_display = ("order", "title", "published", "lesson_count", "updated_at")
+    list_display = ("title", "order", "published", "lesson_count", "updated_at")
     list_display_links = ("title",)
-    list_editable = ("order", "published")
+    list_editable = ("published",)
+    actions = ["publish", "unpublish"]
     list_filter = ("published",)
     search_fields = ("title",)
     ordering = ("order",)
@@ -137,6 +176,30 @@ class ModuleAdmin(_ContentAdmin):
     def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
         return services.modules_move(module_ids=ids, up=up)
 
+    def update_order(self, request: HttpRequest) -> HttpResponse:
+        """sortable2's drag endpoint, through the service: one transaction, rows locked, each move logged."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            items: Any = json_object_parse(request.body, max_bytes=256 * 1024, max_depth=4).get("updatedItems")
+            orders = {str(pk): int(order) for pk, order in items}
+        except (JSONBodyError, ValueError, TypeError, AttributeError):
+            return JsonResponse({"error": 'Expected {"updatedItems": [[id, position], ...]}.'}, status=400)
+        try:
+            changes = services.modules_reorder(orders=orders)
+        except services.ReorderRefused as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        for change in changes:
+            self.log_change(request, change.obj, f"Moved from position {change.old_order} to {change.new_order}.")
+        return JsonResponse({"updated": len(changes)})
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Lessons are matched on their module's title, and inline rows may have renamed lessons.
+        services.search_index_module(form.instance.pk)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Module]:
         return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
 
@@ -144,15 +207,9 @@ class ModuleAdmin(_ContentAdmin):
     def lesson_count(self, obj: Module) -> int:
         return getattr(obj, "lesson_total", 0)
 
-    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        return ModuleChangelistForm
-
-    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> type[BaseModelFormSet]:
-        return super().get_changelist_formset(request, formset=ModuleChangelistFormSet, **kwargs)
-
 
 @admin.register(Lesson)
-class LessonAdmin(_ContentAdmin):
+class LessonAdmin(SortableAdminBase, _ContentAdmin):
     form = LessonAdminForm
     change_form_template = "admin/courses/lesson/change_form.html"
     list_display = (
@@ -162,7 +219,7 @@ class LessonAdmin(_ContentAdmin):
         "published",
         "is_free",
         "video_status_display",
-        "video_duration",
+        "duration_display",
         "preview_link",
     )
     list_display_links = ("title",)
@@ -171,7 +228,7 @@ class LessonAdmin(_ContentAdmin):
     list_select_related = ("module",)
     search_fields = ("title", "mux_asset_id", "mux_playback_id", "mux_upload_id")
     ordering = ("module__order", "order")
-    inlines = [AssetInline]
+    inlines = [AssetInline, TranscriptInline]
     readonly_fields = (
         "video_panel",
         "content_preview",
@@ -179,7 +236,7 @@ class LessonAdmin(_ContentAdmin):
         "mux_asset_id",
         "mux_playback_id",
         "mux_playback_policy",
-        "video_duration",
+        "duration_display",
         "video_status",
         "video_error",
         "id",
@@ -191,6 +248,10 @@ class LessonAdmin(_ContentAdmin):
         ("Video", {"fields": ("video_panel",)}),
         ("Body", {"fields": ("content", "content_preview")}),
         (
+            "Captions and transcript",
+            {"fields": ("captions_file", "captions_language", "captions_label")},
+        ),
+        (
             "Mux details",
             {
                 "classes": ("collapse",),
@@ -201,7 +262,7 @@ class LessonAdmin(_ContentAdmin):
                     "mux_asset_id",
                     "mux_playback_id",
                     "mux_playback_policy",
-                    "video_duration",
+                    "duration_display",
                 ),
             },
         ),
@@ -210,10 +271,31 @@ class LessonAdmin(_ContentAdmin):
 
     class Media:
         css = {"all": ("admin/courses/lesson_admin.css",)}
-        js = ("admin/courses/lesson_video_upload.js", "admin/courses/lesson_content_preview.js")
+        js = (
+            "admin/courses/lesson_video_upload.js",
+            "admin/courses/lesson_content_preview.js",
+            # The TipTap editor, built from npm at install time (`make frontend`; static/build/ is git-ignored).
+            "build/editor/lesson-editor.js",
+        )
 
     def publish_one(self, obj: Lesson, *, published: bool) -> bool:
         return services.lesson_publish(lesson=obj, published=published)
+
+    def save_model(self, request: HttpRequest, obj: Lesson, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        cues = getattr(form, "parsed_cues", None)
+        if cues:
+            language = form.cleaned_data.get("captions_language") or "en"
+            label = form.cleaned_data.get("captions_label") or language
+            services.lesson_transcript_store(
+                lesson=obj, language=language, label=label, source=TranscriptSource.UPLOAD, cues=cues
+            )
+            self.log_change(request, obj, f"Uploaded captions “{label}” ({language}): {len(cues)} cues.")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # In the change view's transaction: a search right after the save finds what was saved.
+        services.search_index_lessons([form.instance.pk])
 
     def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
         return services.lessons_move(lesson_ids=ids, up=up)
@@ -236,6 +318,10 @@ class LessonAdmin(_ContentAdmin):
             obj.video_status.lower(),
             obj.get_video_status_display(),
         )
+
+    @admin.display(description="duration", ordering="video_duration")
+    def duration_display(self, obj: Lesson) -> str:
+        return _mm_ss(obj.video_duration)
 
     @admin.display(description="preview")
     def preview_link(self, obj: Lesson) -> SafeString:
@@ -282,6 +368,11 @@ class LessonAdmin(_ContentAdmin):
                 name="courses_lesson_video_upload",
             ),
             path(
+                "<path:object_id>/image-upload/",
+                view(require_POST(self.image_upload_view)),
+                name="courses_lesson_image_upload",
+            ),
+            path(
                 "<path:object_id>/video-status/",
                 view(require_GET(self.video_status_view)),
                 name="courses_lesson_video_status",
@@ -315,6 +406,20 @@ class LessonAdmin(_ContentAdmin):
             f"{upload.playback_policy} playback).",
         )
         return JsonResponse({"upload_id": upload.id, "upload_url": upload.url, **_video_state(lesson)})
+
+    def image_upload_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The editor's image button: store the image like lesson files, answer its (access-checked) URL."""
+        lesson = self._lesson_for_change(request, object_id)
+        upload = request.FILES.get("image")
+        if upload is None:
+            return JsonResponse({"error": "Choose an image file to upload."}, status=400)
+        try:
+            image = services.lesson_image_create(lesson=lesson, upload=upload)
+        except services.ImageRefused as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
+        self.log_change(request, lesson, f"Uploaded the body image “{image.file_name}”.")
+        alt = os.path.splitext(image.file_name)[0].replace("-", " ").replace("_", " ")
+        return JsonResponse({"url": reverse("courses:lesson_image", args=[image.pk]), "alt": alt})
 
     def video_status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         lesson = self.get_object(request, object_id)

@@ -167,13 +167,23 @@ def _normalise(node: Any) -> list[dict[str, Any]]:
         return [{"type": "orderedList", "attrs": {"start": start}, "content": children}]
     if node_type == "image":
         src = attrs.get("src")
-        if not isinstance(src, str) or urlparse(src.strip()).scheme not in {"http", "https"}:
+        if not isinstance(src, str) or not _image_src_allowed(src.strip()):
             return []
         alt = attrs.get("alt") if isinstance(attrs.get("alt"), str) else ""
         return [{"type": "image", "attrs": {"src": src.strip(), "alt": alt, "caption": ""}}]
     if node_type in {"hardBreak", "horizontalRule"}:
         return [{"type": node_type}]
     return [{"type": node_type, "content": children}]
+
+
+# Images the editor uploads are served by the access-checked view under this path (courses.urls).
+LESSON_IMAGE_PATH = "/lesson-images/"
+
+
+def _image_src_allowed(src: str) -> bool:
+    if src.startswith(LESSON_IMAGE_PATH) and "//" not in src and ".." not in src:
+        return True
+    return urlparse(src).scheme in {"http", "https"}
 
 
 def sanitise_html(html: str) -> str:
@@ -203,6 +213,32 @@ def lesson_body_html(content: Any) -> SafeString:
         html = "".join(f"<p>{nh3.clean_text(_text_of(block))}</p>" for block in document["content"])
     # Safe: nh3 has just removed everything outside the allow-list above.
     return mark_safe(sanitise_html(html))
+
+
+_BLOCK_TYPES = frozenset({"paragraph", "heading", "listItem", "blockquote", "codeBlock"})
+
+
+def lesson_body_text(content: Any) -> str:
+    """The plain text of a lesson body (what search indexes): one line per paragraph, heading or list item.
+
+    Uses the same normalisation as the renderer, so text the page never shows is never indexed either."""
+    if not isinstance(content, dict):
+        return ""
+    lines: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        children = [child for child in node.get("content") or [] if isinstance(child, dict)]
+        if node.get("type") in _BLOCK_TYPES and all(child.get("type") in {"text", "hardBreak"} for child in children):
+            text = _text_of(node).strip()
+            if text:
+                lines.append(text)
+            return
+        for child in children:
+            walk(child)
+
+    for block in _normalise(content):
+        walk(block)
+    return "\n".join(lines)
 
 
 # --- Validation: what the admin may save as a lesson body -----------------------------------------

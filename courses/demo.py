@@ -202,3 +202,19 @@ def asset_text(title: str, module_title: str) -> str:
         f"# {title}\n\nCompanion file for the module **{module_title}**.\n\n"
         "- [ ] Read the lesson notes\n- [ ] Try the exercise\n- [ ] Write down one question\n"
     )
+
+
+# The free demo lesson's transcript, so `make run` shows the interactive transcript and transcript search
+# without a Mux account. (It narrates the lesson; the demo player streams Mux's public test video instead.)
+DEMO_TRANSCRIPT: list[dict[str, Any]] = [
+    {"start": 0.0, "end": 4.5, "text": "Welcome to the course. In this first lesson we look at what you will build."},
+    {"start": 4.5, "end": 9.0, "text": "By the end you will have a production web app with sign-up and payments."},
+    {"start": 9.0, "end": 14.0, "text": "We start from what the user sees, then work backwards to the database."},
+    {"start": 14.0, "end": 19.5, "text": "Every module ends with something you can deploy and show to a friend."},
+    {
+        "start": 19.5,
+        "end": 25.0,
+        "text": "Along the way we write migrations, handle webhooks and send lifecycle emails.",
+    },
+    {"start": 25.0, "end": 30.0, "text": "Open the setup checklist below the video before the next lesson."},
+]

@@ -176,6 +176,20 @@ def direct_upload_create(*, passthrough: str, playback_policy: str, cors_origin:
     `passthrough` (the lesson id) that Mux copies onto the asset and echoes back in every webhook.
     Raises MuxError with an admin-readable message when Mux refuses or cannot be reached.
     """
+    asset_settings: dict[str, Any] = {}
+    captions_language = getattr(settings, "MUX_GENERATED_CAPTIONS_LANGUAGE", "")
+    if captions_language:
+        # Auto-generated captions: Mux transcribes the audio after ingest and sends video.asset.track.ready.
+        # For a direct upload the first input has no url: it is the uploaded file.
+        asset_settings["input"] = [
+            mux_python.InputSettings(
+                generated_subtitles=[
+                    mux_python.AssetGeneratedSubtitleSettings(
+                        language_code=captions_language, name=f"{captions_language.upper()} (generated)"
+                    )
+                ]
+            )
+        ]
     request = mux_python.CreateUploadRequest(
         timeout=DIRECT_UPLOAD_TIMEOUT_SECONDS,
         cors_origin=cors_origin,
@@ -183,6 +197,7 @@ def direct_upload_create(*, passthrough: str, playback_policy: str, cors_origin:
             playback_policy=[playback_policy],
             passthrough=passthrough,
             video_quality="basic",
+            **asset_settings,
         ),
     )
     try:
@@ -196,6 +211,46 @@ def direct_upload_create(*, passthrough: str, playback_policy: str, cors_origin:
     upload = response.data
     logger.info("Mux direct upload %s created for passthrough=%s", upload.id, passthrough)
     return DirectUpload(id=upload.id, url=upload.url, playback_policy=playback_policy, passthrough=passthrough)
+
+
+# --- Text tracks (captions) -------------------------------------------------------------------
+
+MAX_TEXT_TRACK_BYTES = 5 * 1024 * 1024
+
+
+def text_track_vtt(*, playback_id: str, track_id: str, signed: bool) -> bytes:
+    """The WebVTT file of an asset's text track, from Mux's stream host (`MUX_STREAM_BASE`).
+
+    A signed playback id needs a playback token (audience "v") on the URL, as the player itself uses.
+    Raises MuxError when Mux refuses or cannot be reached (the webhook then fails and Mux retries).
+    """
+    url = f"{settings.MUX_STREAM_BASE}/{playback_id}/text/{track_id}.vtt"
+    fields = {"token": playback_tokens(playback_id, ttl_seconds=300).playback} if signed else None
+    try:
+        response = _stream_pool().request(
+            "GET",
+            url,
+            fields=fields,
+            timeout=urllib3.Timeout(connect=API_TIMEOUT[0], read=API_TIMEOUT[1]),
+            retries=urllib3.Retry(total=2, backoff_factor=0.5),
+            preload_content=False,
+        )
+        body = response.read(MAX_TEXT_TRACK_BYTES + 1, decode_content=True)
+        response.release_conn()
+    except urllib3.exceptions.HTTPError as exc:
+        logger.warning("Mux text track %s of %s could not be fetched: %s", track_id, playback_id, exc)
+        raise MuxError(f"Could not reach Mux for the captions: {exc.__class__.__name__}") from exc
+    if response.status != 200:
+        logger.warning("Mux text track %s of %s: HTTP %s", track_id, playback_id, response.status)
+        raise MuxError(f"Mux answered {response.status} for the captions of track {track_id}.")
+    if len(body) > MAX_TEXT_TRACK_BYTES:
+        raise MuxError(f"The captions of track {track_id} are larger than {MAX_TEXT_TRACK_BYTES} bytes.")
+    return bytes(body)
+
+
+@lru_cache(maxsize=1)
+def _stream_pool() -> urllib3.PoolManager:
+    return urllib3.PoolManager(num_pools=2, maxsize=2)
 
 
 # --- Webhook signatures -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from courses.models import Asset, Lesson, Module
+from courses.models import Asset, Lesson, Module, Transcript
 from courses.structure import content_changed
 
 
@@ -19,5 +19,8 @@ from courses.structure import content_changed
 @receiver(post_delete, sender=Module, dispatch_uid="courses-module-deleted")
 @receiver(post_delete, sender=Lesson, dispatch_uid="courses-lesson-deleted")
 @receiver(post_delete, sender=Asset, dispatch_uid="courses-asset-deleted")
+# Transcripts are cached under the content version too (courses.selectors.lesson_transcripts).
+@receiver(post_save, sender=Transcript, dispatch_uid="courses-transcript-saved")
+@receiver(post_delete, sender=Transcript, dispatch_uid="courses-transcript-deleted")
 def course_content_changed(sender: Any, **kwargs: Any) -> None:
     content_changed()

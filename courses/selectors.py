@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
-from courses.models import Asset, Lesson, Module
-from courses.structure import CourseStructure, course_structure, structure_pinned
+from courses.models import Asset, Lesson, LessonImage, Module, Transcript
+from courses.structure import CourseStructure, content_version, course_structure, structure_pinned
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -145,3 +149,50 @@ def lesson_assets(lesson: Lesson) -> QuerySet[Asset]:
 def asset_get(asset_id: str) -> Asset | None:
     """An asset with its lesson and module (for `lesson_access`); None for an unknown id."""
     return Asset.objects.select_related("lesson__module").filter(pk=asset_id).first()
+
+
+def lesson_transcripts(lesson: Lesson) -> list[Transcript]:
+    """The lesson's transcripts, English first (the one shown beside the video), then by language.
+
+    Kept in the shared cache under the course content version (a transcript write bumps it, see
+    courses.receivers), so the lesson page reads them without a query once warm; uncached if the cache
+    cannot be read."""
+    version = content_version()
+    key = f"courses:transcripts:{version}:{lesson.pk}"
+    if version is not None:
+        try:
+            cached = cache.get(key)
+        except Exception:  # noqa: BLE001 (the cache is a speed-up only: fall back to the database)
+            cached = None
+        if cached is not None:
+            return list(cached)
+    transcripts = list(Transcript.objects.filter(lesson=lesson).order_by("language"))
+    transcripts.sort(key=lambda t: (not t.language.lower().startswith("en"), t.language))
+    if version is not None:
+        try:
+            cache.set(key, transcripts, timeout=3600)
+        except Exception:
+            logger.warning("could not cache the transcripts of lesson %s", lesson.pk, exc_info=True)
+    return transcripts
+
+
+def transcript_get(lesson: Lesson, language: str) -> Transcript | None:
+    return Transcript.objects.filter(lesson=lesson, language=language).first()
+
+
+def lesson_image_get(image_id: str) -> LessonImage | None:
+    """A body image with its lesson and module (for `lesson_access`); None for an unknown id."""
+    return LessonImage.objects.select_related("lesson__module").filter(pk=image_id).first()
+
+
+def lessons_for_index(lesson_ids: list[str]) -> list[Lesson]:
+    """Lessons with their module and transcripts, for the search index. Two queries for any number."""
+    return list(Lesson.objects.select_related("module").prefetch_related("transcripts").filter(pk__in=lesson_ids))
+
+
+def all_lesson_ids() -> list[str]:
+    return list(Lesson.objects.values_list("pk", flat=True))
+
+
+def module_lesson_ids(module_id: str) -> list[str]:
+    return list(Lesson.objects.filter(module_id=module_id).values_list("pk", flat=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,20 @@ from config.provider_events import (
 )
 from config.services import model_update
 from courses import mux
-from courses.demo import DEMO_COURSE, DEMO_VIDEOS, asset_text, tiptap_body
-from courses.models import Asset, Lesson, Module, MuxEvent, PlaybackPolicy, VideoStatus
+from courses.demo import DEMO_COURSE, DEMO_TRANSCRIPT, DEMO_VIDEOS, asset_text, tiptap_body
+from courses.models import (
+    Asset,
+    Lesson,
+    LessonImage,
+    Module,
+    MuxEvent,
+    PlaybackPolicy,
+    Transcript,
+    TranscriptSource,
+    VideoStatus,
+)
+from courses.transcripts import Cue, vtt_parse
+from search.services import lessons_index, module_index
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +49,14 @@ def demo_course_load() -> tuple[int, int]:
     Lesson 1 of module 1 is free. Idempotent: running it again changes nothing but text.
     Returns (modules, lessons)."""
     lessons_total = 0
-    for module_index, spec in enumerate(DEMO_COURSE, start=1):
+    for module_number, spec in enumerate(DEMO_COURSE, start=1):
         module, _ = Module.objects.update_or_create(
-            order=module_index,
+            order=module_number,
             defaults={"title": spec["title"], "description": spec["description"], "published": True},
         )
         for lesson_index, (title, duration) in enumerate(spec["lessons"], start=1):
-            is_free = module_index == 1 and lesson_index == 1
-            demo_video = DEMO_VIDEOS.get((module_index, lesson_index))
+            is_free = module_number == 1 and lesson_index == 1
+            demo_video = DEMO_VIDEOS.get((module_number, lesson_index))
             Lesson.objects.update_or_create(
                 module=module,
                 order=lesson_index,
@@ -72,7 +85,26 @@ def demo_course_load() -> tuple[int, int]:
             )
             asset.file.save(file_name, ContentFile(body), save=False)
             asset.save()
+    free_lesson = Lesson.objects.filter(module__order=1, order=1).first()
+    if free_lesson is not None and not Transcript.objects.filter(lesson=free_lesson).exists():
+        Transcript.objects.create(
+            lesson=free_lesson,
+            language="en",
+            label="English (demo)",
+            source=TranscriptSource.UPLOAD,
+            cues=DEMO_TRANSCRIPT,
+        )
+    search_index_lessons(list(Lesson.objects.values_list("pk", flat=True)))
     return len(DEMO_COURSE), lessons_total
+
+
+def search_index_lessons(lesson_ids: list[str]) -> None:
+    """Keep the search index current after a content write (call inside the writing transaction)."""
+    lessons_index(lesson_ids=lesson_ids)
+
+
+def search_index_module(module_id: str) -> None:
+    module_index(module_id=module_id)
 
 
 # --- Video: Mux direct uploads and the asset lifecycle -----------------------------------------
@@ -284,6 +316,37 @@ def _siblings_move(siblings: list[Any], selected_ids: set[str], *, up: bool) -> 
     return changes
 
 
+class ReorderRefused(ValueError):
+    """A reorder that names unknown rows or would leave two at one position; nothing was changed."""
+
+
+@transaction.atomic
+def modules_reorder(*, orders: dict[str, int]) -> list[OrderChange]:
+    """Give modules new positions (the admin's drag and drop). All or nothing, rows locked meanwhile.
+
+    Each changed module is saved on its own (its `updated_at`, and every save-driven cache, follow);
+    the DEFERRED unique constraint lets positions pass through each other inside the transaction.
+    Returns every module whose position changed. Raises ReorderRefused.
+    """
+    modules = {m.pk: m for m in Module.objects.select_for_update().order_by("order")}
+    unknown = set(orders) - set(modules)
+    if unknown:
+        raise ReorderRefused(f"Unknown modules: {', '.join(sorted(unknown))}.")
+    final = {pk: orders.get(pk, module.order) for pk, module in modules.items()}
+    if len(set(final.values())) != len(final):
+        raise ReorderRefused("Two modules would share a position; reload the page and drag again.")
+    if any(not (0 <= order <= 1_000_000) for order in final.values()):
+        raise ReorderRefused("Positions must be between 0 and 1,000,000.")
+    changes = []
+    for pk, order in orders.items():
+        module = modules[pk]
+        if module.order != order:
+            changes.append(OrderChange(obj=module, old_order=module.order, new_order=order))
+            module.order = order
+            module.save(update_fields=["order", "updated_at"])
+    return changes
+
+
 @transaction.atomic
 def modules_move(*, module_ids: list[str], up: bool) -> list[OrderChange]:
     """Move the given modules one place up or down. Returns every row whose order changed."""
@@ -300,6 +363,112 @@ def lessons_move(*, lesson_ids: list[str], up: bool) -> list[OrderChange]:
         siblings = list(Lesson.objects.select_for_update().filter(module_id=module_id).order_by("order"))
         changes += _siblings_move(siblings, set(lesson_ids), up=up)
     return changes
+
+
+# --- Captions and transcripts ------------------------------------------------------------------
+
+
+@transaction.atomic
+def lesson_transcript_store(
+    *, lesson: Lesson, language: str, label: str, source: str, cues: list[Cue], mux_track_id: str = ""
+) -> Transcript:
+    """Store (or replace) the lesson's transcript in `language` and re-index the lesson for search.
+
+    The cues were parsed already (`courses.transcripts.vtt_parse`), so a bad file never gets here.
+    """
+    transcript, _ = Transcript.objects.update_or_create(
+        lesson=lesson,
+        language=language,
+        defaults={"label": label[:100], "source": source, "cues": list(cues), "mux_track_id": mux_track_id},
+    )
+    search_index_lessons([lesson.pk])
+    return transcript
+
+
+@transaction.atomic
+def lesson_transcript_delete(*, transcript: Transcript) -> None:
+    lesson_id = transcript.lesson_id
+    transcript.delete()
+    search_index_lessons([lesson_id])
+
+
+def lesson_for_mux_asset(*, asset_id: str) -> Lesson | None:
+    return Lesson.objects.filter(mux_asset_id=asset_id).first() if asset_id else None
+
+
+def lesson_text_track_ready(
+    *, asset_id: str, track_id: str, language: str, name: str, text_source: str, passthrough: str | None
+) -> Lesson | None:
+    """`video.asset.track.ready` for a text track: fetch its WebVTT from Mux and store the cues.
+
+    Only the lesson's current asset counts (an old asset's late track is ignored). A transcript uploaded by
+    an admin (a correction) is never overwritten by a Mux track; deleting it lets the next track in.
+    Raises (so the event is retried) when Mux cannot be reached or the lesson has no playback id yet.
+    """
+    lesson = Lesson.objects.filter(mux_asset_id=asset_id).first()
+    if lesson is None and passthrough:
+        lesson = Lesson.objects.filter(pk=passthrough, mux_asset_id=asset_id).first()
+    if lesson is None:
+        return None
+    language = language or "en"
+    existing = Transcript.objects.filter(lesson=lesson, language=language).first()
+    if existing is not None and existing.source == TranscriptSource.UPLOAD:
+        return lesson
+    if not lesson.mux_playback_id:
+        raise ValueError(f"Lesson {lesson.pk} has no playback id yet; the captions are fetched on retry.")
+    signed = lesson.mux_playback_policy == PlaybackPolicy.SIGNED
+    raw = mux.text_track_vtt(playback_id=lesson.mux_playback_id, track_id=track_id, signed=signed)
+    cues = vtt_parse(raw)
+    source = TranscriptSource.GENERATED if text_source.startswith("generated") else TranscriptSource.MUX
+    lesson_transcript_store(
+        lesson=lesson, language=language, label=name or language, source=source, cues=cues, mux_track_id=track_id
+    )
+    return lesson
+
+
+# --- Body images (the editor) --------------------------------------------------------------------
+
+# Magic numbers, so a file's type is what it is, not what its name or the browser says.
+IMAGE_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
+    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
+    b"GIF87a": ("image/gif", ".gif"),
+    b"GIF89a": ("image/gif", ".gif"),
+}
+
+
+class ImageRefused(ValueError):
+    """The upload is not an accepted image; the message is fit to show an admin."""
+
+
+def image_kind(head: bytes) -> tuple[str, str] | None:
+    for signature, kind in IMAGE_SIGNATURES.items():
+        if head.startswith(signature):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    return None
+
+
+def lesson_image_create(*, lesson: Lesson, upload: Any) -> LessonImage:
+    """Store an image for the lesson body (same storage as lesson files). Raises ImageRefused."""
+    limit = settings.LESSON_IMAGE_MAX_BYTES
+    size = upload.size or 0
+    if size <= 0:
+        raise ImageRefused("The image is empty.")
+    if size > limit:
+        raise ImageRefused(f"“{upload.name}” is {size // 1024} KB; images may be at most {limit // 1024} KB.")
+    head = upload.read(16)
+    upload.seek(0)
+    kind = image_kind(head)
+    if kind is None:
+        raise ImageRefused(f"“{upload.name}” is not a PNG, JPEG, GIF or WebP image.")
+    mime_type, extension = kind
+    stem = os.path.splitext(os.path.basename(upload.name or "image"))[0][:100] or "image"
+    image = LessonImage(lesson=lesson, file_name=f"{stem}{extension}", mime_type=mime_type, file_size=size)
+    image.file.save(image.file_name, upload, save=False)
+    image.save()
+    return image
 
 
 # --- Mux webhook events (config/provider_events.py: store once, answer 200, process as a job) ---
@@ -348,6 +517,20 @@ def _on_upload_cancelled(data: dict[str, Any]) -> Lesson | None:
     return lesson_video_upload_cancelled(upload_id=data["id"])
 
 
+def _on_asset_track_ready(data: dict[str, Any]) -> Lesson | None:
+    """A text track (generated or Mux-hosted captions) is ready: store its cues. Other tracks: nothing to do."""
+    if data.get("type") != "text":
+        return lesson_for_mux_asset(asset_id=str(data.get("asset_id") or ""))
+    return lesson_text_track_ready(
+        asset_id=str(data["asset_id"]),
+        track_id=str(data["id"]),
+        language=str(data.get("language_code") or ""),
+        name=str(data.get("name") or ""),
+        text_source=str(data.get("text_source") or ""),
+        passthrough=data.get("passthrough"),
+    )
+
+
 # The dispatch table: one handler per event type; unknown types are stored and IGNORED.
 MUX_HANDLERS: dict[str, MuxHandler] = {
     "video.upload.asset_created": _on_upload_asset_created,
@@ -356,7 +539,12 @@ MUX_HANDLERS: dict[str, MuxHandler] = {
     "video.asset.deleted": _on_asset_deleted,
     "video.upload.errored": _on_upload_errored,
     "video.upload.cancelled": _on_upload_cancelled,
+    "video.asset.track.ready": _on_asset_track_ready,
 }
+
+# Handlers that call Mux run outside the dispatch transaction and open their own around the write, so no
+# transaction stays open across a provider call.
+_MUX_HANDLERS_CALLING_MUX = frozenset({"video.asset.track.ready"})
 
 
 class NotAMuxEvent(ValueError):
@@ -409,9 +597,12 @@ def _mux_dispatch(stored: MuxEvent) -> None:
     if handler is None:
         raise EventIgnored(f"Syllabus does not handle {stored.type} events.")
     data = stored.payload.get("data") or {}
-    # One transaction: a failing handler leaves nothing half-written (no provider call happens here).
-    with transaction.atomic():
-        lesson = handler(data)
+    if stored.type in _MUX_HANDLERS_CALLING_MUX:
+        lesson = handler(data)  # reads, calls Mux, then writes in its own transaction
+    else:
+        # One transaction: a failing handler leaves nothing half-written (no provider call happens here).
+        with transaction.atomic():
+            lesson = handler(data)
     if lesson is None:
         logger.warning(
             "Mux event %s (%s) matches no lesson (asset %s, upload %s, passthrough %s); ignored",

@@ -46,6 +46,11 @@ def _is_s3(storage: Storage) -> bool:
     return isinstance(storage, S3Storage)
 
 
+def is_s3(storage: Storage) -> bool:
+    """Whether files live on S3 (hand out presigned URLs) rather than on local disk (stream them)."""
+    return _is_s3(storage)
+
+
 def _content_type(asset: Asset) -> str:
     return asset.mime_type or mimetypes.guess_type(asset.file_name)[0] or "application/octet-stream"
 

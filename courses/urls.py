@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("course/", views.course_outline, name="outline"),
     path("lessons/<cuid:lesson_id>/", views.lesson_detail, name="lesson"),
+    path("lessons/<cuid:lesson_id>/captions/<str:language>.vtt", views.lesson_captions, name="lesson_captions"),
+    path("lesson-images/<cuid:image_id>/", views.lesson_image, name="lesson_image"),
     path("assets/<cuid:asset_id>/download/", views.asset_download_view, name="asset_download"),
     path("webhooks/mux/", webhooks.mux_webhook, name="mux_webhook"),
 ]

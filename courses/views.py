@@ -32,12 +32,16 @@ from courses.selectors import (
     lesson_access,
     lesson_assets,
     lesson_get,
+    lesson_image_get,
     lesson_locked,
     lesson_neighbours,
+    lesson_transcripts,
     module_lessons_for,
+    transcript_get,
 )
-from courses.storage import AssetFileMissing, asset_download
+from courses.storage import AssetFileMissing, asset_download, is_s3
 from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body
+from courses.transcripts import LANGUAGE_CODE, vtt_render
 from pages.selectors import landing_content
 from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
 
@@ -45,6 +49,21 @@ logger = logging.getLogger(__name__)
 
 # Ignore a saved position this close to the end: the learner would land on the credits.
 RESUME_TAIL_SECONDS = 5
+# A ?t= start beyond this is not a time in any lesson (and never reaches the template).
+MAX_START_SECONDS = 24 * 3600
+
+
+def start_param(raw: str | None) -> int | None:
+    """`?t=` as whole seconds (`?t=95`, `?t=95.5`), or None for anything else (ignored, never an error)."""
+    if not raw or len(raw) > 12:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if not (0 <= value <= MAX_START_SECONDS):  # also refuses nan and inf
+        return None
+    return int(value)
 
 
 # --- Plans (shown on the landing page and the paywall; /pricing/ belongs to billing) -----------------
@@ -88,9 +107,10 @@ class Player:
     start_time: int = 0
     start_event: str = ""
     is_demo: bool = False
+    start_reason: str = ""  # "resume" (saved position) | "link" (a ?t= link, e.g. a transcript search hit)
 
 
-def player_for(lesson: Lesson, *, position: int) -> Player:
+def player_for(lesson: Lesson, *, position: int, start_at: int | None = None) -> Player:
     """The player for a lesson the learner may WATCH (the caller checked `lesson_access`).
 
     Free lessons play with their public playback id. Every other lesson plays with short-lived
@@ -108,9 +128,17 @@ def player_for(lesson: Lesson, *, position: int) -> Player:
 
     duration = lesson.video_duration
     start = position if position > 0 and (duration is None or position < duration - RESUME_TAIL_SECONDS) else 0
+    reason = "resume" if start else ""
+    if start_at is not None and (duration is None or start_at < duration):
+        start, reason = start_at, "link" if start_at else ""
     start_event = EventName.VIDEO_1_STARTED if lesson.is_free else EventName.VIDEO_STARTED
     public = Player(
-        state="mux", playback_id=playback_id, start_time=start, start_event=str(start_event), is_demo=is_demo
+        state="mux",
+        playback_id=playback_id,
+        start_time=start,
+        start_event=str(start_event),
+        is_demo=is_demo,
+        start_reason=reason,
     )
 
     # A free lesson is uploaded with a public playback id; sign only if it was uploaded signed anyway.
@@ -240,12 +268,19 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in nav.siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
     following = nav.following
+    transcripts = lesson_transcripts(lesson)
+    player = player_for(
+        lesson, position=current.position_seconds if current else 0, start_at=start_param(request.GET.get("t"))
+    )
     context = {
         "lesson": lesson,
         "body": lesson_body(structure, lesson),
         "module": lesson.module,
         "preview": not (lesson.published and lesson.module.published),
-        "player": player_for(lesson, position=current.position_seconds if current else 0),
+        "player": player,
+        "transcript": transcripts[0] if transcripts else None,
+        # Mux serves its own tracks inside the stream; an uploaded .vtt reaches the player as a <track>.
+        "caption_tracks": [t for t in transcripts if t.source == "UPLOAD"],
         "completed": bool(current and current.completed),
         "assets": nav.assets,
         "previous": nav.previous,
@@ -293,3 +328,57 @@ def asset_download_view(request: HttpRequest, asset_id: str) -> HttpResponseBase
     return FileResponse(
         download.file, as_attachment=True, filename=download.file_name, content_type=download.content_type
     )
+
+
+def _watchable(request: HttpRequest, lesson: Lesson) -> HttpResponseBase | None:
+    """None when the user may watch `lesson`; else the response for why not (404, login, 403)."""
+    access = lesson_access(request.user, lesson)
+    if access is LessonAccess.NOT_FOUND:
+        raise Http404("No such lesson.")
+    if access is LessonAccess.LOGIN:
+        return redirect_to_login(request.get_full_path())
+    if access is LessonAccess.PAYWALL:
+        return HttpResponse("This is part of the membership.", status=403, content_type="text/plain")
+    return None
+
+
+@require_GET
+@never_cache
+def lesson_captions(request: HttpRequest, lesson_id: str, language: str) -> HttpResponseBase:
+    """An uploaded transcript as a WebVTT captions track for the player (access-checked like the lesson)."""
+    if not LANGUAGE_CODE.match(language):
+        raise Http404("No such captions.")
+    lesson = lesson_get(lesson_id)
+    if lesson is None:
+        raise Http404("No such lesson.")
+    refused = _watchable(request, lesson)
+    if refused is not None:
+        return refused
+    transcript = transcript_get(lesson, language)
+    if transcript is None:
+        raise Http404("No such captions.")
+    return HttpResponse(vtt_render(transcript.cues), content_type="text/vtt; charset=utf-8")
+
+
+@require_GET
+@never_cache
+def lesson_image(request: HttpRequest, image_id: str) -> HttpResponseBase:
+    """An image in a lesson body: as private as the lesson (a short-lived URL on S3, streamed locally)."""
+    image = lesson_image_get(image_id)
+    if image is None:
+        raise Http404("No such image.")
+    refused = _watchable(request, image.lesson)
+    if refused is not None:
+        return refused
+    storage = image.file.storage
+    if is_s3(storage):
+        return HttpResponseRedirect(
+            storage.url(image.file.name, parameters={"ResponseContentType": image.mime_type}, expire=300)
+        )
+    try:
+        handle = storage.open(image.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404("This image is missing.") from None
+    response = FileResponse(handle, content_type=image.mime_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

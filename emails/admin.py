@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -58,20 +59,30 @@ class KindFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _recipient_email() -> Subquery:
+    return Subquery(get_user_model().objects.filter(pk=OuterRef("user_id")).values("email")[:1])
+
+
+def _user_ids_with_email_containing(term: str) -> QuerySet[Any]:
+    return get_user_model().objects.filter(email__icontains=term).values("pk")
+
+
 @admin.register(EmailQueue)
 class EmailQueueAdmin(admin.ModelAdmin):
     """The queue is written by triggers and the drain; operators act on it only through the actions."""
 
     change_list_template = "emails/admin/emailqueue_change_list.html"
-    list_display = ("template", "user_id", "status", "scheduled_for", "attempts", "next_attempt_at", "processed_at")
+    list_display = ("template", "recipient", "status", "scheduled_for", "attempts", "next_attempt_at", "processed_at")
     list_filter = ("status", DueFilter, KindFilter, "template", "scheduled_for", "processed_at")
     search_fields = ("=id", "idempotency_key")
+    search_help_text = "An email address (or part of one), a user id, a row id or an idempotency key."
     date_hierarchy = "scheduled_for"
     ordering = ("-scheduled_for",)
     list_per_page = 100
     show_full_result_count = False  # the queue grows without bound; no COUNT(*) of it on every page
     fields = (
         "id",
+        "recipient",
         "user_id",
         "template",
         "status",
@@ -95,13 +106,25 @@ class EmailQueueAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EmailQueue]:
+        # A subquery, not a join: a row may outlive its user (no constraint), and must still be listed.
+        return super().get_queryset(request).annotate(recipient_email=_recipient_email())
+
+    @admin.display(description="recipient", ordering="recipient_email")
+    def recipient(self, obj: EmailQueue) -> str:
+        return getattr(obj, "recipient_email", None) or f"(deleted user {obj.user_id})"
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[EmailQueue], search_term: str
     ) -> tuple[QuerySet[EmailQueue], bool]:
-        # A user id finds that learner's rows without a join (the row may outlive its user).
+        # A user id finds that learner's rows without a join (the row may outlive its user); an address
+        # (or part of one) finds the rows of the users whose address contains it.
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term.strip():
-            results |= queryset.filter(user_id=search_term.strip())
+        term = search_term.strip()
+        if term:
+            results |= queryset.filter(user_id=term)
+            if len(term) >= 3:
+                results |= queryset.filter(user_id__in=_user_ids_with_email_containing(term))
         return results, may_have_duplicates
 
     @admin.action(description="Cancel selected pending emails", permissions=["change"])
@@ -169,7 +192,8 @@ class EmailQueueAdmin(admin.ModelAdmin):
 class EmailLogAdmin(ReadOnlyAdmin):
     list_display = ("template", "to", "subject", "status", "error", "sent_at")
     list_filter = ("status", "template", "sent_at")
-    search_fields = ("=to", "subject", "=user__id", "=queue_item__id")
+    search_fields = ("to", "subject", "=user__id", "=queue_item__id")
+    search_help_text = "The recipient's address (or part of it), a subject, a user id or a queue row id."
     date_hierarchy = "sent_at"
     list_select_related = False
     show_full_result_count = False

@@ -91,6 +91,8 @@ def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
         return "subscription no longer active"
     if subscription.cancel_at_period_end:
         return "subscription set to cancel at period end"
+    if subscription.has_pause:
+        return "subscription paused"
     if period_end is None or subscription.current_period_end != period_end:
         return "renewal date changed"
     return None
@@ -110,6 +112,21 @@ def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
         return STALE
     if timezone.now() > item.scheduled_for + FINAL_NOTICE_STALE_AFTER:
         return STALE
+    return None
+
+
+def _trial_ending(item: EmailQueue, user: User) -> str | None:
+    subscription = subscription_for(user)
+    if subscription is None or subscription.status != SubscriptionStatus.TRIALING:
+        return "no longer trialing"
+    if subscription.cancel_at_period_end:
+        return "trial set to end without converting"
+    return None
+
+
+def _winback(item: EmailQueue, user: User) -> str | None:
+    if has_access(user):
+        return "learner has access again"
     return None
 
 
@@ -151,6 +168,8 @@ TEMPLATE_GUARDS: dict[str, Callable[[EmailQueue, User], str | None]] = {
     EmailTemplate.INACTIVE_NUDGE: _inactive_nudge,
     EmailTemplate.RENEWAL_REMINDER: _renewal_reminder,
     EmailTemplate.PAYMENT_FAILED_FINAL: _payment_failed_final,
+    EmailTemplate.TRIAL_ENDING: _trial_ending,
+    EmailTemplate.WINBACK: _winback,
     EmailTemplate.QA_REPLY: _qa_reply,
     EmailTemplate.CERTIFICATE: _certificate,
     EmailTemplate.TEAM_INVITE: _team_invite,

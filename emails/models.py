@@ -17,6 +17,9 @@ class EmailTemplate(models.TextChoices):
     RENEWAL_REMINDER = "RENEWAL_REMINDER", "Renewal reminder"
     PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
     PAYMENT_FAILED_FINAL = "PAYMENT_FAILED_FINAL", "Payment failed (final)"
+    TRIAL_ENDING = "TRIAL_ENDING", "Trial ending"
+    CANCELLATION_CONFIRMED = "CANCELLATION_CONFIRMED", "Cancellation confirmed"
+    WINBACK = "WINBACK", "Win-back (+14 days after access ends)"
     QA_REPLY = "QA_REPLY", "Reply to your question"
     CERTIFICATE = "CERTIFICATE", "Certificate earned"
     TEAM_INVITE = "TEAM_INVITE", "Team invitation"
@@ -36,6 +39,7 @@ MARKETING_TEMPLATES = frozenset(
         EmailTemplate.ABANDONMENT_2,
         EmailTemplate.ABANDONMENT_3,
         EmailTemplate.INACTIVE_NUDGE,
+        EmailTemplate.WINBACK,
     }
 )
 

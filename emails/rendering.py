@@ -18,6 +18,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template import Context
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from billing.models import SubscriptionPlan
@@ -46,6 +47,9 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     EmailTemplate.RENEWAL_REMINDER: {"period_end": "2026-02-01T00:00:00+00:00", "plan": "ANNUAL"},
     EmailTemplate.PAYMENT_FAILED: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
     EmailTemplate.PAYMENT_FAILED_FINAL: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
+    EmailTemplate.TRIAL_ENDING: {"trial_end": "2026-01-15T09:00:00+00:00", "plan": "MONTHLY"},
+    EmailTemplate.CANCELLATION_CONFIRMED: {"ends_at": "2026-02-01T00:00:00+00:00", "plan": "ANNUAL"},
+    EmailTemplate.WINBACK: {"ended_at": "2026-01-20T00:00:00+00:00", "plan": "MONTHLY"},
     EmailTemplate.QA_REPLY: {"question_id": "sample", "lesson_id": "sample", "since": None},
     EmailTemplate.CERTIFICATE: {"certificate_id": "sample"},
     EmailTemplate.TEAM_INVITE: {"invitation_id": "sample", "to": "colleague@example.com"},
@@ -139,6 +143,20 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
     if template in {EmailTemplate.PAYMENT_FAILED, EmailTemplate.PAYMENT_FAILED_FINAL}:
         plan_label, amount = _plan_amount(data.get("plan"), data.get("seats"))
         return {"failed_at": _when(data.get("failed_at")), "plan_label": plan_label, "amount": amount}
+    if template == EmailTemplate.TRIAL_ENDING:
+        plan_label, amount = _plan_amount(data.get("plan"))
+        return {"trial_end": _when(data.get("trial_end")), "plan_label": plan_label, "amount": amount}
+    if template == EmailTemplate.CANCELLATION_CONFIRMED:
+        plan_label, _amount = _plan_amount(data.get("plan"))
+        ends_at = _when(data.get("ends_at"))
+        return {
+            "ends_at": ends_at,
+            "ended": ends_at is not None and ends_at <= timezone.now(),
+            "plan_label": plan_label,
+        }
+    if template == EmailTemplate.WINBACK:
+        monthly, annual = plan_get(SubscriptionPlan.MONTHLY), plan_get(SubscriptionPlan.ANNUAL)
+        return {"price_monthly": monthly.price, "price_annual": annual.price, **_progress(user)}
     if template == EmailTemplate.QA_REPLY:
         return _qa_reply(data)
     if template == EmailTemplate.CERTIFICATE:

@@ -88,11 +88,12 @@ def module_complete_email_queue(*, user: User, module: Module) -> None:
 
 def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
     """Replace the pending RENEWAL_REMINDER with one at current period end - 3 days (none when the
-    subscription will not renew). Safe to call on every sync: the same period end keeps its one row."""
+    subscription will not renew, or while it is paused: the resume re-queues it). Safe to call on every
+    sync: the same period end keeps its one row."""
     contact = subscription.contact  # a team's billing mail goes to its billing contact
     if contact is None:
         return
-    if subscription.cancel_at_period_end or not subscription.grants_access:
+    if subscription.cancel_at_period_end or not subscription.grants_access or subscription.has_pause:
         email_cancel_pending(user=contact, templates=[EmailTemplate.RENEWAL_REMINDER], about=_about(subscription))
         return
     period_end = subscription.current_period_end
@@ -159,6 +160,64 @@ def team_invite_email_queue(*, invited_by: User, invitation_id: str, to: str, se
         data={"invitation_id": invitation_id, "to": to},
         idempotency_key=f"team_invite:{invitation_id}:{sent_count}",
     )
+
+
+# --- revenue and retention (issue 16) ----------------------------------------------------------
+
+
+def trial_ending_email_queue(*, subscription: Subscription) -> None:
+    """Stripe's `trial_will_end` (3 days before): TRIAL_ENDING now, once per (subscription, trial end)."""
+    if subscription.trial_end is None:
+        return
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
+    email_queue(
+        user=contact,
+        template=EmailTemplate.TRIAL_ENDING,
+        data={
+            "subscription_id": subscription.pk,
+            "trial_end": subscription.trial_end.isoformat(),
+            "plan": subscription.plan,
+        },
+        idempotency_key=f"trial_ending:{subscription.stripe_subscription_id}:{subscription.trial_end.isoformat()}",
+    )
+
+
+def cancellation_confirmed_email_queue(*, subscription: Subscription, ends_at: datetime) -> None:
+    """The subscription stopped renewing: CANCELLATION_CONFIRMED now with the date access ends. Once per
+    (subscription, period): cancelling, resuming and cancelling again in one period confirms once."""
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
+    email_queue(
+        user=contact,
+        template=EmailTemplate.CANCELLATION_CONFIRMED,
+        data={"subscription_id": subscription.pk, "ends_at": ends_at.isoformat(), "plan": subscription.plan},
+        idempotency_key=(
+            f"cancellation_confirmed:{subscription.stripe_subscription_id}:"
+            f"{subscription.current_period_end.isoformat()}"
+        ),
+    )
+
+
+def winback_email_queue(*, subscription: Subscription, access_ended_at: datetime, delay: timedelta) -> None:
+    """Access ended: WINBACK (marketing) at the end + `delay`, once per Stripe subscription. Cancelled when
+    the learner subscribes again (`winback_email_cancel`) and, at send time, if they have access."""
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
+    email_queue(
+        user=contact,
+        template=EmailTemplate.WINBACK,
+        scheduled_for=access_ended_at + delay,
+        data={"subscription_id": subscription.pk, "ended_at": access_ended_at.isoformat(), "plan": subscription.plan},
+        idempotency_key=f"winback:{subscription.stripe_subscription_id}",
+    )
+
+
+def winback_email_cancel(*, user: User) -> int:
+    return email_cancel_pending(user=user, templates=[EmailTemplate.WINBACK])
 
 
 def qa_reply_email_queue(*, question: Post, answered_at: datetime) -> EmailQueue | None:

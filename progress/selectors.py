@@ -217,3 +217,37 @@ def learners_progress(*, user_ids: QuerySet[Any]) -> LearnersProgress:
         .values_list("user_id", "latest")
     )
     return LearnersProgress(modules=modules, completed=completed, last_active=last_active)
+
+
+@dataclass(frozen=True)
+class LearnerStanding:
+    """What the cancel page shows the learner about their own progress."""
+
+    percent: int
+    lessons_done: int
+    lessons_total: int
+    modules_done: int
+    current_module: str | None
+    lessons_left_in_module: int
+    resume_url: str | None
+    resume_title: str | None
+
+
+def learner_standing(*, user: User) -> LearnerStanding:
+    """The learner's progress for billing's cancel flow ("2 lessons left in Module 3", a resume link).
+    Two queries."""
+    modules = course_progress(user=user)
+    lesson = next_lesson_for(user=user)
+    total = sum(m.total_lessons for m in modules)
+    done = sum(m.completed_lessons for m in modules)
+    current = next((m for m in modules if lesson is not None and m.module_id == lesson.module_id), None)
+    return LearnerStanding(
+        percent=percent_complete(done=done, total=total),
+        lessons_done=done,
+        lessons_total=total,
+        modules_done=sum(1 for m in modules if m.total_lessons and m.completed_lessons == m.total_lessons),
+        current_module=current.module_title if current else None,
+        lessons_left_in_module=(current.total_lessons - current.completed_lessons) if current else 0,
+        resume_url=lesson.get_absolute_url() if lesson is not None else None,
+        resume_title=lesson.title if lesson is not None else None,
+    )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.models import ACCESS_STATUSES
@@ -28,15 +29,22 @@ SEAT_CACHE = "team_seat_grants_access_cached"  # set by has_access, or prefetche
 
 
 def team_seat_grants_access(user: User | AnonymousUser) -> bool:
-    """DESIGN.md §12: a seat in a team whose subscription is ACTIVE, TRIALING or PAST_DUE. One query,
+    """DESIGN.md §12: a seat in a team whose subscription is ACTIVE, TRIALING or PAST_DUE and not paused. One query,
     remembered on the user instance for the rest of the request (a lesson page asks several times)."""
     if not user.is_authenticated:
         return False
     cached = getattr(user, SEAT_CACHE, None)
     if cached is None:
-        cached = TeamMembership.objects.filter(
-            user_id=user.pk, team__subscription__status__in=list(ACCESS_STATUSES)
-        ).exists()
+        now = timezone.now()
+        # Not while the team's subscription is paused (the same rule as `Subscription.is_paused_at`).
+        paused = Q(team__subscription__pause_resumes_at__gt=now) & (
+            Q(team__subscription__pause_starts_at__isnull=True) | Q(team__subscription__pause_starts_at__lte=now)
+        )
+        cached = (
+            TeamMembership.objects.filter(user_id=user.pk, team__subscription__status__in=list(ACCESS_STATUSES))
+            .exclude(paused)
+            .exists()
+        )
         setattr(user, SEAT_CACHE, cached)
     return bool(cached)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+
 from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
 from billing.models import SubscriptionPlan
 from billing.plans import plan_price_id
-from billing.selectors import subscription_for
+from billing.selectors import subscription_for, trial_days_offered
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -30,6 +32,8 @@ def checkout_start(*, user: User, plan: SubscriptionPlan, success_url: str, canc
         customer_id=subscription.stripe_customer_id if subscription else None,
         success_url=success_url,
         cancel_url=cancel_url,
+        trial_days=trial_days_offered(user),
+        automatic_tax=settings.STRIPE_AUTOMATIC_TAX,
     )
     event_track(name=EventName.CHECKOUT_STARTED, user=user, properties={"plan": str(plan), "session": session.id})
     return session.url

@@ -18,6 +18,8 @@ from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
 from billing.models import StripeEvent, StripeEventStatus, Subscription
+from billing.selectors import invoices_forget
+from billing.services import retention
 from billing.services.refunds import refund_record
 from billing.services.sync import (
     DUNNING,
@@ -61,7 +63,9 @@ def _invoice_subscription(event: WebhookEvent) -> Subscription:
     subscription_id = stripe_client.invoice_subscription_id(event.object)
     if not subscription_id:
         raise EventIgnored(f"Invoice {event.object.get('id')} does not belong to a subscription.")
-    return subscription_refresh(stripe_subscription_id=subscription_id)
+    row = subscription_refresh(stripe_subscription_id=subscription_id)
+    invoices_forget(customer_id=row.stripe_customer_id)  # /account/billing/ shows the new invoice at once
+    return row
 
 
 def _on_invoice_paid(event: WebhookEvent) -> None:
@@ -106,8 +110,10 @@ def _on_charge_refunded(event: WebhookEvent) -> None:
         )
 
 
-# The dispatch table: one handler per event type, each reading Stripe first and then writing in short
-# transactions. New types are one line here; unknown types are stored and IGNORED.
+def _on_trial_will_end(event: WebhookEvent) -> None:
+    retention.on_trial_will_end(event, refresh=subscription_refresh)
+
+
 # The dispatch table: one handler per event type, each reading Stripe first and then writing in short
 # transactions. New types are one line here; unknown types are stored and IGNORED.
 HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
@@ -115,6 +121,10 @@ HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     "customer.subscription.created": _on_subscription_event,
     "customer.subscription.updated": _on_subscription_event,
     "customer.subscription.deleted": _on_subscription_event,
+    # Stripe's own "paused" status (a trial that ended without a payment method) and its way back.
+    "customer.subscription.paused": _on_subscription_event,
+    "customer.subscription.resumed": _on_subscription_event,
+    "customer.subscription.trial_will_end": _on_trial_will_end,
     "invoice.paid": _on_invoice_paid,
     "invoice.payment_failed": _on_invoice_payment_failed,
     "charge.refunded": _on_charge_refunded,

@@ -24,6 +24,7 @@ from analytics.services import event_track
 from billing import stripe_client
 from billing.models import ACCESS_STATUSES, Subscription, SubscriptionStatus
 from billing.plans import plan_for_price
+from billing.services import retention
 from billing.stripe_client import StripeSubscription
 from config.provider_events import EventIgnored
 from emails.triggers import (
@@ -124,8 +125,11 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     before = {
         "stripe_status": row.stripe_status if same_subscription else None,
         "status": row.status if same_subscription else None,
-        "renewal": (row.current_period_end, row.cancel_at_period_end, row.grants_access) if same_subscription else None,
+        "renewal": (row.current_period_end, row.cancel_at_period_end, row.grants_access, row.has_pause)
+        if same_subscription
+        else None,
     }
+    retention_before = retention.snapshot(row) if same_subscription else None
     status = STATUS_FROM_STRIPE.get(remote.status)
     if status is None:
         logger.warning("Unknown Stripe subscription status %r on %s: treated as cancelled", remote.status, remote.id)
@@ -144,6 +148,7 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     row.cancel_at_period_end = remote.cancel_at_period_end
     row.cancelled_at = remote.canceled_at
     row.stripe_synced_at = synced_at
+    retention.fields_apply(row=row, remote=remote, same_subscription=same_subscription)
     if not same_subscription:
         row.payment_failed_at = None
     leaves_dunning = row.payment_failed_at is not None and remote.status not in DUNNING
@@ -167,8 +172,12 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     if leaves_dunning:
         payment_failed_final_cancel(subscription=row)
     # Only on a change: rescheduling cancels the pending reminder, and its key (per period end) queues once.
-    if before["renewal"] != (row.current_period_end, row.cancel_at_period_end, row.grants_access):
+    # A pause cancels it; the resume re-queues it (DESIGN.md §12).
+    if before["renewal"] != (row.current_period_end, row.cancel_at_period_end, row.grants_access, row.has_pause):
         renewal_reminder_reschedule(subscription=row)
+    if started_now and not started_before and row.grants_access and row.contact is not None:
+        retention.winback_cancel(user=row.contact)  # they came back: an earlier ending's win-back is moot
+    retention.transitions_record(row=row, before=retention_before, synced_at=synced_at)
     return row
 
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.humanize",
+    "django.contrib.postgres",
+    "adminsortable2",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
     "progress",
     "emails",
     "analytics",
+    "search",
     "qa",
     "notes",
     "certificates",
@@ -136,7 +139,8 @@ CSP_EXTRA_SCRIPT_HOSTS = env_list("CSP_EXTRA_SCRIPT_HOSTS", "")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF, NONCE, *CSP_EXTRA_SCRIPT_HOSTS],
+        # Google's Cast sender framework, which the Mux Player loads in Chrome so a lesson can play on a TV.
+        "script-src": [SELF, NONCE, "https://www.gstatic.com", *CSP_EXTRA_SCRIPT_HOSTS],
         # Mux Player styles its shadow DOM at run time and the admin uses style attributes: styles
         # cannot run code, so inline styles are allowed; inline scripts are not.
         "style-src": [SELF, UNSAFE_INLINE],
@@ -284,6 +288,9 @@ AWS_S3_SIGNATURE_VERSION = "s3v4"  # SigV4 presigned URLs (X-Amz-Expires); AWS's
 AWS_DEFAULT_ACL = None
 AWS_S3_FILE_OVERWRITE = False
 ASSET_MAX_UPLOAD_BYTES = int(env("ASSET_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+# Largest image the lesson body editor accepts, and largest .vtt the admin accepts.
+LESSON_IMAGE_MAX_BYTES = int(env("LESSON_IMAGE_MAX_BYTES", str(5 * 1024 * 1024)))
+TRANSCRIPT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
@@ -372,6 +379,16 @@ TEAM_MAX_SEATS = 1000  # a bigger order is a conversation with sales, and keeps 
 TEAM_INVITATION_DAYS = int(env("TEAM_INVITATION_DAYS", "14"))
 REFUND_WINDOW_DAYS = 90
 
+# Revenue and retention (issue 16; README "Trials, the cancel flow and win-back").
+STRIPE_TRIAL_DAYS = int(env("STRIPE_TRIAL_DAYS", "0"))  # 0 = no trial; a learner's first subscription only
+STRIPE_AUTOMATIC_TAX = env_bool("STRIPE_AUTOMATIC_TAX")  # Stripe Tax on Checkout (address + tax id collection)
+STRIPE_RETENTION_COUPON = env("STRIPE_RETENTION_COUPON")  # the cancel flow's one-time discount; unset = not offered
+RETENTION_COUPON_LABEL = env("RETENTION_COUPON_LABEL", "50% off your next payment")
+CANCEL_OFFER_PAUSE_MAX_MONTHS = int(env("CANCEL_OFFER_PAUSE_MAX_MONTHS", "3"))  # 0 = pausing is not offered
+CANCEL_OFFER_SWITCH_PLAN = env_bool("CANCEL_OFFER_SWITCH_PLAN", True)
+WINBACK_DELAY_DAYS = int(env("WINBACK_DELAY_DAYS", "14"))
+BILLING_INVOICES_CACHE_SECONDS = int(env("BILLING_INVOICES_CACHE_SECONDS", "300"))
+
 # --- Mux -------------------------------------------------------------------------------------
 MUX_TOKEN_ID = env("MUX_TOKEN_ID")
 MUX_TOKEN_SECRET = env("MUX_TOKEN_SECRET")
@@ -380,6 +397,10 @@ MUX_SIGNING_KEY_ID = env("MUX_SIGNING_KEY_ID")
 MUX_SIGNING_PRIVATE_KEY = env("MUX_SIGNING_PRIVATE_KEY")
 MUX_PLAYBACK_TOKEN_TTL_SECONDS = 6 * 60 * 60
 MUX_WEBHOOK_TOLERANCE_SECONDS = 300
+# Where caption (text track) files are fetched from; a local fake in tests, like STRIPE_API_BASE.
+MUX_STREAM_BASE = env("MUX_STREAM_BASE", "https://stream.mux.com").rstrip("/")
+# Ask Mux for auto-generated captions in this language on every new upload ("" turns it off).
+MUX_GENERATED_CAPTIONS_LANGUAGE = env("MUX_GENERATED_CAPTIONS_LANGUAGE", "en")
 
 # --- Celery ----------------------------------------------------------------------------------
 # A stored webhook event's task (billing/courses tasks): the soft limit raises in the handler (the

@@ -11,7 +11,7 @@ from courses.forms.lesson import (
     LessonInlineForm,
     LessonInlineFormSet,
 )
-from courses.forms.module import ModuleAdminForm, ModuleChangelistForm, ModuleChangelistFormSet
+from courses.forms.module import ModuleAdminForm
 from courses.forms.video import VideoUploadForm
 
 __all__ = [
@@ -26,8 +26,6 @@ __all__ = [
     "LessonInlineForm",
     "LessonInlineFormSet",
     "ModuleAdminForm",
-    "ModuleChangelistForm",
-    "ModuleChangelistFormSet",
     "TipTapJSONField",
     "VideoUploadForm",
 ]

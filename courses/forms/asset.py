@@ -7,6 +7,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
+from adminsortable2.admin import CustomInlineFormSetMixin
 from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AdminFileWidget
@@ -128,7 +129,7 @@ def _next_position(taken: Any) -> int:
     return max(taken, default=ASSET_DEFAULT_ORDER) + 1
 
 
-class AssetInlineFormSet(forms.BaseInlineFormSet):
+class AssetInlineFormSet(CustomInlineFormSetMixin, forms.BaseInlineFormSet):
     """A lesson's files: no two at one position after the save; files left without one go last.
 
     The state the save would leave is checked (so two files can swap positions in one save), against

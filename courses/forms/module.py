@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from courses.forms.positions import FinalOrderFormMixin, FinalOrderFormSetMixin, quoted
+from courses.forms.positions import FinalOrderFormMixin, quoted
 from courses.models import Module
 
 
@@ -28,13 +28,3 @@ class ModuleAdminForm(FinalOrderFormMixin, forms.ModelForm):
                 ),
             )
         return cleaned
-
-
-class ModuleChangelistForm(FinalOrderFormMixin, forms.ModelForm):
-    class Meta:
-        model = Module
-        fields = ("order", "published")
-
-
-class ModuleChangelistFormSet(FinalOrderFormSetMixin, forms.BaseModelFormSet):
-    scope = None

@@ -47,6 +47,8 @@ class FakeStripe:
     checkout_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     portal_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     customers: set[str] = field(default_factory=set)
+    coupons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     idempotent: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
@@ -70,6 +72,8 @@ class FakeStripe:
                 self.checkout_sessions,
                 self.portal_sessions,
                 self.idempotent,
+                self.coupons,
+                self.prices,
             ):
                 store.clear()
             self.invoice_payments.clear()
@@ -121,6 +125,70 @@ class FakeStripe:
                 }
             )
             self.payment_intents[payment_intent_id] = {"latest_charge": charge_id, "amount": amount, "refunded": 0}
+
+    def put_invoice(
+        self,
+        *,
+        invoice_id: str,
+        customer: str,
+        subscription_id: str,
+        total: int,
+        tax: int,
+        created: int,
+        status: str = "paid",
+        number: str = "",
+    ) -> None:
+        """An invoice as API 2026-10-28 shows it: taxes in `total_taxes`, hosted page and PDF links."""
+        with self.lock:
+            self.invoices[invoice_id] = {
+                "id": invoice_id,
+                "object": "invoice",
+                "customer": customer,
+                "number": number or f"SYL-{len(self.invoices) + 1:04d}",
+                "status": status,
+                "currency": "usd",
+                "total": total,
+                "subtotal": total - tax,
+                "total_taxes": [{"amount": tax, "tax_behavior": "exclusive", "type": "tax_rate_details"}]
+                if tax
+                else [],
+                "amount_paid": total if status == "paid" else 0,
+                "created": created,
+                "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_fake/{invoice_id}",
+                "invoice_pdf": f"https://pay.stripe.com/invoice/acct_fake/{invoice_id}/pdf",
+                "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription_id}},
+            }
+
+    def put_coupon(self, coupon_id: str, *, percent_off: int = 50, duration: str = "once") -> None:
+        with self.lock:
+            self.coupons[coupon_id] = {
+                "id": coupon_id,
+                "object": "coupon",
+                "percent_off": percent_off,
+                "duration": duration,
+                "valid": True,
+            }
+
+    def put_price(self, price_id: str, *, interval: str, unit_amount: int) -> None:
+        """A price a subscription may be switched to."""
+        with self.lock:
+            self.prices[price_id] = {"id": price_id, "interval": interval, "unit_amount": unit_amount}
+
+    def subscription_event(self, subscription_id: str, event_type: str = "customer.subscription.updated") -> dict:
+        """A webhook event carrying Stripe's current state of the subscription (what Stripe sends next)."""
+        with self.lock:
+            state = json.loads(json.dumps(self.subscriptions[subscription_id]))
+            n = next(self.ids)
+        return {
+            "id": f"evt_fake{n:08d}",
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": int(time.time()),
+            "type": event_type,
+            "data": {"object": state},
+            "livemode": False,
+            "pending_webhooks": 1,
+        }
 
     def fail_next(
         self, method: str, path_prefix: str, *, status: int = 500, code: str | None = None, times: int = 1
@@ -294,32 +362,81 @@ class FakeStripe:
         return quantity
 
     def _subscription_update(self, params: dict[str, str], subscription_id: str) -> tuple[int, dict]:
+        """The update parameters Syllabus sends: cancel_at_period_end, pause_collection (an empty value
+        unsets it), metadata (an empty value deletes the key), discounts[0][coupon], items[0][price], and
+        items[0][quantity] for seats (prorated; proration_behavior=always_invoice bills it at once)."""
         subscription = self.subscriptions.get(subscription_id)
         if subscription is None:
             return self._missing("subscription", subscription_id)
         if subscription["status"] in {"canceled", "incomplete_expired"}:
             return 400, {
-                "error": {"type": "invalid_request_error", "message": "A canceled subscription can't be updated."}
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": f"A canceled subscription can only update its cancellation_details. ({subscription_id})",
+                }
             }
-        quantity = self._item_change(subscription, params, "items")
-        if isinstance(quantity, tuple):
-            return quantity
-        when = int(params.get("proration_date") or time.time())
-        amount = self._proration(subscription, quantity, when)
-        subscription["items"]["data"][0]["quantity"] = quantity
-        subscription["quantity"] = quantity
-        if params.get("proration_behavior") == "always_invoice":
-            invoice_id = self._next_id("in")
-            self.invoices[invoice_id] = {
-                "id": invoice_id,
-                "object": "invoice",
-                "status": "paid" if amount > 0 else "draft",
-                "amount_paid": max(amount, 0),
-                "total": amount,
-                "created": int(time.time()),
-                "billing_reason": "subscription_update",
-                "parent": {"type": "subscription_details", "subscription_details": {"subscription": subscription_id}},
+        now = int(time.time())
+        item = subscription["items"]["data"][0]
+        if "discounts[0][coupon]" in params:
+            coupon_id = params["discounts[0][coupon]"]
+            if coupon_id not in self.coupons:
+                return self._missing("coupon", coupon_id)
+            subscription["discounts"] = [self._next_id("di")]
+        if "items[0][price]" in params:
+            if params.get("items[0][id]") != item["id"]:
+                return self._missing("subscription_item", params.get("items[0][id]", ""))
+            price = self.prices.get(params["items[0][price]"])
+            if price is None:
+                return self._missing("price", params["items[0][price]"])
+            item["price"].update(id=price["id"], unit_amount=price["unit_amount"])
+            item["price"]["unit_amount_decimal"] = str(price["unit_amount"])
+            item["price"]["recurring"]["interval"] = price["interval"]
+            item["plan"].update(id=price["id"], amount=price["unit_amount"], interval=price["interval"])
+        if "cancel_at_period_end" in params:
+            cancel = params["cancel_at_period_end"] == "true"
+            subscription["cancel_at_period_end"] = cancel
+            subscription["cancel_at"] = item["current_period_end"] if cancel else None
+            subscription["canceled_at"] = now if cancel else None
+        if "pause_collection" in params and params["pause_collection"] == "":
+            subscription["pause_collection"] = None
+        elif "pause_collection[behavior]" in params:
+            subscription["pause_collection"] = {
+                "behavior": params["pause_collection[behavior]"],
+                "resumes_at": int(params["pause_collection[resumes_at]"])
+                if params.get("pause_collection[resumes_at]")
+                else None,
             }
+        metadata = subscription.setdefault("metadata", {})
+        for key, value in params.items():
+            if key.startswith("metadata["):
+                name = key[len("metadata[") : -1]
+                if value == "":
+                    metadata.pop(name, None)
+                else:
+                    metadata[name] = value
+        if "items[0][quantity]" in params:
+            quantity = self._item_change(subscription, params, "items")
+            if isinstance(quantity, tuple):
+                return quantity
+            when = int(params.get("proration_date") or time.time())
+            amount = self._proration(subscription, quantity, when)
+            subscription["items"]["data"][0]["quantity"] = quantity
+            subscription["quantity"] = quantity
+            if params.get("proration_behavior") == "always_invoice":
+                invoice_id = self._next_id("in")
+                self.invoices[invoice_id] = {
+                    "id": invoice_id,
+                    "object": "invoice",
+                    "status": "paid" if amount > 0 else "draft",
+                    "amount_paid": max(amount, 0),
+                    "total": amount,
+                    "created": int(time.time()),
+                    "billing_reason": "subscription_update",
+                    "parent": {
+                        "type": "subscription_details",
+                        "subscription_details": {"subscription": subscription_id},
+                    },
+                }
         return 200, subscription
 
     def _invoice_preview(self, params: dict[str, str]) -> tuple[int, dict]:
@@ -341,12 +458,18 @@ class FakeStripe:
         }
 
     def _invoice_list(self, params: dict[str, str]) -> tuple[int, dict]:
-        rows = [
-            invoice
-            for invoice in self.invoices.values()
-            if invoice["parent"]["subscription_details"]["subscription"] == params.get("subscription")
-            and (not params.get("status") or invoice["status"] == params["status"])
-        ]
+        def matches(invoice: dict[str, Any]) -> bool:
+            if "customer" in params and invoice.get("customer") != params["customer"]:
+                return False
+            if "subscription" in params and (
+                invoice["parent"]["subscription_details"]["subscription"] != params["subscription"]
+            ):
+                return False
+            return not params.get("status") or invoice["status"] == params["status"]
+
+        if "customer" not in params and "subscription" not in params:
+            return 400, {"error": {"type": "invalid_request_error", "message": "Filter by customer or subscription."}}
+        rows = [invoice for invoice in self.invoices.values() if matches(invoice)]
         rows.sort(key=lambda invoice: invoice["created"], reverse=True)
         limit = int(params.get("limit", 10))
         return 200, {"object": "list", "data": rows[:limit], "has_more": len(rows) > limit, "url": "/v1/invoices"}

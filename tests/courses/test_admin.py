@@ -351,18 +351,6 @@ def test_a_taken_lesson_position_is_a_clear_form_error(admin_client: Any) -> Non
     assert second.order == 2
 
 
-def test_a_taken_module_position_is_a_clear_form_error(admin_client: Any) -> None:
-    ModuleFactory(order=1, title="First")
-    second = ModuleFactory(order=2, title="Second")
-    data = form_data(admin_client.get(change_url(second)))
-    data["order"] = "1"
-    response = admin_client.post(change_url(second), data)
-    assert response.status_code == 200
-    assert "Position 1 is taken by the module “First”" in response.content.decode()
-    second.refresh_from_db()
-    assert second.order == 2
-
-
 def changelist_data(objs: list[Any], **changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "form-TOTAL_FORMS": str(len(objs)),
@@ -377,40 +365,6 @@ def changelist_data(objs: list[Any], **changes: Any) -> dict[str, Any]:
         if obj.published:
             data[f"form-{index}-published"] = "on"
     return data
-
-
-def test_modules_swap_positions_in_the_list(admin_client: Any) -> None:
-    first, second = ModuleFactory(order=1), ModuleFactory(order=2)
-    data = changelist_data([first, second], **{first.pk: 2, second.pk: 1})
-    response = admin_client.post("/admin/courses/module/", data)
-    assert response.status_code == 302
-    assert_deferred_constraints_hold()
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.order, second.order) == (2, 1)
-    assert LogEntry.objects.filter(object_id=first.pk).exists()
-
-
-def test_a_duplicate_module_position_in_the_list_is_an_error_not_a_500(admin_client: Any) -> None:
-    first, second, third = ModuleFactory(order=1), ModuleFactory(order=2), ModuleFactory(order=3)
-    response = admin_client.post("/admin/courses/module/", changelist_data([first, second, third], **{third.pk: 1}))
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "Position 1 is given to more than one row" in html
-    assert "Position 1 is also given to another row." in html
-    assert list(Module.objects.order_by("order").values_list("pk", flat=True)) == [first.pk, second.pk, third.pk]
-
-
-def test_a_position_clashing_with_a_row_on_another_page_is_refused(admin_client: Any) -> None:
-    """Only some modules are in the submitted list (a filtered page); the others still count."""
-    hidden = ModuleFactory(order=5, published=False, title="Hidden draft")
-    shown = ModuleFactory(order=1, published=True)
-    response = admin_client.post("/admin/courses/module/?published__exact=1", changelist_data([shown], **{shown.pk: 5}))
-    assert response.status_code == 200
-    assert "“Hidden draft”" in response.content.decode()
-    shown.refresh_from_db()
-    assert shown.order == 1
-    assert hidden.order == 5
 
 
 def test_lessons_swap_positions_in_the_list_and_duplicates_are_refused(admin_client: Any) -> None:
@@ -429,6 +383,83 @@ def test_lessons_swap_positions_in_the_list_and_duplicates_are_refused(admin_cli
     assert "Position 1 in “Foundations” is given to more than one row" in response.content.decode()
     a.refresh_from_db()
     assert a.order == 2
+
+
+def drag(admin_client: Any, items: Any, **kwargs: Any) -> Any:
+    """What django-admin-sortable2's changelist script posts after a drag."""
+    return admin_client.post(
+        "/admin/courses/module/adminsortable2_update/",
+        json.dumps({"updatedItems": items}) if not isinstance(items, bytes) else items,
+        content_type="application/json",
+        **kwargs,
+    )
+
+
+def test_dragging_modules_swaps_positions_atomically_and_logs_each_move(admin_client: Any) -> None:
+    first, second, third = ModuleFactory(order=1), ModuleFactory(order=2), ModuleFactory(order=3)
+    response = drag(admin_client, [[third.pk, 1], [first.pk, 2], [second.pk, 3]])
+    assert response.status_code == 200, response.content
+    assert_deferred_constraints_hold()
+    assert list(Module.objects.order_by("order").values_list("pk", flat=True)) == [third.pk, first.pk, second.pk]
+    assert log_messages(third) == ["Moved from position 3 to 1."]
+    assert log_messages(first) == ["Moved from position 1 to 2."]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        "duplicate",
+        "unknown",
+        b"not json",
+        b'{"updatedItems": [["a"]]}',
+        b'{"updatedItems": [[1, "x"]]}',
+        b'{"updatedItems": 5}',
+        "huge",
+    ],
+)
+def test_a_bad_drag_post_is_a_400_and_changes_nothing(admin_client: Any, items: Any) -> None:
+    first, second = ModuleFactory(order=1), ModuleFactory(order=2)
+    payload = (
+        {
+            "duplicate": [[first.pk, 2]],
+            "unknown": [["nosuchmodule", 5]],
+            "huge": [[first.pk, 10**12]],
+        }.get(items, items)
+        if isinstance(items, str)
+        else items
+    )
+    response = drag(admin_client, payload)
+    assert response.status_code == 400
+    assert "error" in response.json()
+    assert list(Module.objects.order_by("order").values_list("pk", flat=True)) == [first.pk, second.pk]
+    assert not LogEntry.objects.exists()
+
+
+def test_dragging_needs_staff(client: Any, user: Any) -> None:
+    first = ModuleFactory(order=1)
+    client.force_login(user)
+    response = drag(client, [[first.pk, 2]])
+    assert response.status_code == 302  # to the admin login
+    first.refresh_from_db()
+    assert first.order == 1
+
+
+def test_a_new_module_goes_last_and_its_page_has_no_position_box(admin_client: Any) -> None:
+    ModuleFactory(order=1)
+    ModuleFactory(order=7)
+    assert 'name="order"' not in admin_client.get("/admin/courses/module/add/").content.decode()
+    response = admin_client.post(
+        "/admin/courses/module/add/",
+        {
+            "title": "New",
+            "lessons-TOTAL_FORMS": "0",
+            "lessons-INITIAL_FORMS": "0",
+            "lessons-MIN_NUM_FORMS": "0",
+            "lessons-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302
+    assert Module.objects.get(title="New").order == 8
 
 
 def test_module_inline_swaps_lessons_and_refuses_duplicates(admin_client: Any) -> None:
@@ -467,26 +498,6 @@ def test_move_up_and_down_actions_swap_neighbours_and_log_it(admin_client: Any) 
     assert_deferred_constraints_hold()
     ordered = list(Lesson.objects.filter(module=module).order_by("order").values_list("title", flat=True))
     assert ordered == ["B", "A", "C"]
-
-
-def test_moving_the_first_item_up_changes_nothing(admin_client: Any) -> None:
-    first, second = ModuleFactory(order=1), ModuleFactory(order=2)
-    response = admin_client.post(
-        "/admin/courses/module/", {"action": "move_up", "_selected_action": [first.pk, second.pk]}, follow=True
-    )
-    assert "Nothing moved" in response.content.decode()
-    first.refresh_from_db()
-    assert first.order == 1
-    assert not LogEntry.objects.exists()
-
-
-def test_move_up_of_modules(admin_client: Any) -> None:
-    first, second = ModuleFactory(order=1), ModuleFactory(order=2)
-    admin_client.post("/admin/courses/module/", {"action": "move_up", "_selected_action": [second.pk]})
-    assert_deferred_constraints_hold()
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.order, second.order) == (2, 1)
 
 
 # --- publishing and the audit trail ------------------------------------------------------------

@@ -150,6 +150,8 @@ def test_body_preview_follows_the_json(browser_page: Any, live_server: Any, admi
         "type": "doc",
         "content": [{"type": "heading", "attrs": {"level": 3}, "content": [{"type": "text", "text": "Live!"}]}],
     }
+    # The rich-text editor is on top; the raw JSON box stays one click away for pasting TipTap JSON.
+    browser_page.click("summary:has-text('Raw TipTap JSON')")
     browser_page.fill("textarea.tiptap-json", json.dumps(doc))
     browser_page.wait_for_selector(".lesson-preview__body h3:has-text('Live!')")
     browser_page.fill("textarea.tiptap-json", '{"type": "doc", "content": [{"type": "marquee"}]}')
@@ -163,6 +165,7 @@ def test_after_a_refused_save_the_preview_shows_the_submitted_bodys_errors(
     lesson = LessonFactory()
     browser_sign_in(browser_page, live_server, admin_user)
     browser_page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    browser_page.click("summary:has-text('Raw TipTap JSON')")
     browser_page.fill("textarea.tiptap-json", '{"type": "doc", "content": [{"type": "marquee"}]}')
     browser_page.click("input[name=_continue]")
     browser_page.wait_for_selector(".errornote:has-text('Please correct')")

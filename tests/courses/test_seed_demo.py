@@ -63,6 +63,17 @@ def test_seed_demo_refuses_without_debug(settings):
         call_command("seed_demo")
 
 
+def test_demo_free_lesson_has_a_searchable_transcript(db, subscriber):
+    from courses.services import demo_course_load
+    from search.selectors import search_lessons
+
+    demo_course_load()
+    demo_course_load()  # idempotent: still one transcript
+    results = search_lessons(user=subscriber, raw_query="lifecycle emails")
+    hit = next(hit for hit in results.hits if hit.title == "Welcome: what you will build")
+    assert hit.cue_start == 19
+
+
 def test_the_run_summary_box_names_both_logins():
     from courses.management.commands.run_summary import summary_box
 

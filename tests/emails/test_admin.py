@@ -179,3 +179,43 @@ def test_preview_is_staff_only(client, user):
     client.force_login(user)
     response = client.get("/admin/emails/emailqueue/preview/WELCOME/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_queue_shows_and_finds_the_recipient_address(staff_client):
+    ada = UserFactory(email="ada@lovelace.example")
+    grace = UserFactory(email="grace@hopper.example")
+    queue(ada, EmailTemplate.WELCOME)
+    queue(grace, EmailTemplate.WELCOME)
+    gone = queue(UserFactory(email="gone@example.com"), EmailTemplate.WELCOME)
+    from accounts.models import User
+
+    User.objects.filter(pk=gone.user_id).delete()  # the row outlives its user (no constraint)
+
+    page = staff_client.get(CHANGELIST).content.decode()
+    assert "ada@lovelace.example" in page and "grace@hopper.example" in page
+    assert f"(deleted user {gone.user_id})" in page
+
+    found = staff_client.get(CHANGELIST, {"q": "lovelace"}).content.decode()
+    assert "ada@lovelace.example" in found
+    assert "grace@hopper.example" not in found
+
+
+def test_email_log_is_searched_by_part_of_the_address(staff_client):
+    ada = UserFactory(email="ada@lovelace.example")
+    EmailLog.objects.create(user=ada, template=EmailTemplate.WELCOME, to=ada.email, subject="Hi", status="SENT")
+    page = staff_client.get("/admin/emails/emaillog/", {"q": "lovelace"}).content.decode()
+    assert "ada@lovelace.example" in page
+
+
+def test_admin_index_lists_only_what_an_operator_needs(staff_client):
+    page = staff_client.get("/admin/").content.decode()
+    for hidden in (
+        "/admin/sites/",
+        "/admin/auth/group/",
+        "/admin/socialaccount/socialtoken/",
+        "/admin/socialaccount/socialapp/",
+        "/admin/usersessions/",
+    ):
+        assert hidden not in page
+    for shown in ("/admin/courses/lesson/", "/admin/emails/emailqueue/", "/admin/billing/subscription/"):
+        assert shown in page

@@ -49,6 +49,10 @@ EVENT_MIX: tuple[tuple[str, float], ...] = (
     ("payment_failed", 0.001),
     ("refund_issued", 0.0005),
     ("email_unsubscribed", 0.0015),
+    ("trial_started", 0.002),
+    ("trial_converted", 0.0012),
+    ("cancel_flow_started", 0.001),
+    ("cancel_offer_accepted", 0.0003),
 )
 LESSON_EVENTS = ("lesson_viewed", "video_started", "video_completed", "lesson_completed", "video_1_started")
 ANONYMOUS_EVENTS = ("lesson_viewed", "paywall_viewed", "video_1_started")
@@ -179,6 +183,13 @@ class Command(BaseCommand):
                     "CASE WHEN mod(g.n, 120) = 0 THEN 'CANCELLED' WHEN mod(g.n, 204) = 0 THEN 'PAST_DUE' "
                     "ELSE 'ACTIVE' END"
                 ),
+                "stripe_status": (
+                    "CASE WHEN mod(g.n, 120) = 0 THEN 'canceled' WHEN mod(g.n, 204) = 0 THEN 'past_due' "
+                    "ELSE 'active' END"
+                ),
+                # Started over the last year; the cancelled ones ended within the last 60 days.
+                "stripe_created_at": "now() - interval '60 days' - random() * interval '300 days'",
+                "ended_at": "CASE WHEN mod(g.n, 120) = 0 THEN now() - random() * interval '60 days' END",
                 "plan": f"CASE WHEN random() < {ANNUAL_SHARE} THEN 'ANNUAL' ELSE 'MONTHLY' END",
                 "current_period_start": "now() - interval '10 days'",
                 "current_period_end": "now() + interval '20 days'",

@@ -1,0 +1,109 @@
+"""The lesson body editor in Chromium: an existing body opens unchanged, the admin types and formats,
+inserts an uploaded image, saves; after a reload the editor shows it, and the learner's page renders it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from courses.models import Lesson, LessonImage
+from tests.conftest import browser_sign_in
+from tests.courses.factories import LessonFactory, ModuleFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# A 1x1 PNG.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+BODY = {
+    "type": "doc",
+    "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "Existing intro."}]},
+        {
+            "type": "bulletList",
+            "content": [
+                {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "One"}]}]}
+            ],
+        },
+    ],
+}
+
+
+def test_editor_types_formats_saves_and_the_learner_sees_it(
+    browser_page: Any, live_server: Any, admin_user: Any, subscriber: Any, tmp_path: Any
+) -> None:
+    page = browser_page
+    lesson = LessonFactory(module=ModuleFactory(published=True), content=BODY, mux_playback_id=None)
+    browser_sign_in(page, live_server, admin_user)
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+
+    editor = page.locator(".lesson-editor__content")
+    editor.get_by_text("Existing intro.").wait_for()
+    # Opening the lesson changes nothing: the form field still holds the saved JSON.
+    assert json.loads(page.locator("textarea.tiptap-json").input_value()) == BODY
+
+    editor.get_by_text("One").click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # leaves the list
+    page.get_by_role("button", name="Heading 2").click()
+    page.keyboard.type("Typed heading")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Bold").click()
+    page.keyboard.type("bold words")
+    assert page.get_by_role("button", name="Bold").get_attribute("aria-pressed") == "true"
+    page.get_by_role("button", name="Bold").click()
+    page.keyboard.type(" then plain.")
+
+    image = tmp_path / "diagram.png"
+    image.write_bytes(PNG)
+    page.locator("[data-role=image-input]").set_input_files(str(image))
+    page.get_by_text("Inserted “diagram.png”.").wait_for()
+    # The live preview is the learner renderer's output.
+    page.locator(".lesson-preview__body h2", has_text="Typed heading").wait_for()
+
+    page.locator("input[name=_continue]").click()
+    page.locator(".messagelist .success").wait_for()
+
+    lesson.refresh_from_db()
+    blocks = lesson.content["content"]
+    assert blocks[0] == BODY["content"][0]
+    assert {"type": "heading", "attrs": {"level": 2}, "content": [{"type": "text", "text": "Typed heading"}]} in [
+        {**block, "attrs": {"level": block.get("attrs", {}).get("level")}}
+        for block in blocks
+        if block["type"] == "heading"
+    ]
+    paragraph = next(b for b in blocks if b["type"] == "paragraph" and "bold words" in json.dumps(b))
+    assert paragraph["content"][0] == {"type": "text", "marks": [{"type": "bold"}], "text": "bold words"}
+    image_row = LessonImage.objects.get(lesson=lesson)
+    assert f"/lesson-images/{image_row.pk}/" in json.dumps(blocks)
+
+    # After the reload the editor shows what was saved.
+    editor.locator("h2", has_text="Typed heading").wait_for()
+    editor.locator("strong", has_text="bold words").wait_for()
+
+    # The learner's page renders it with the same sanitiser, image included (access-checked).
+    page.context.clear_cookies()
+    browser_sign_in(page, live_server, subscriber)
+    page.goto(f"/lessons/{lesson.pk}/")
+    body = page.locator(".lesson-body")
+    body.locator("h2", has_text="Typed heading").wait_for()
+    body.locator("strong", has_text="bold words").wait_for()
+    assert body.locator("li", has_text="One").count() == 1
+    src = body.locator("img").get_attribute("src")
+    assert src == f"/lesson-images/{image_row.pk}/"
+    assert page.evaluate("src => fetch(src).then(r => r.status)", src) == 200
+    assert Lesson.objects.get(pk=lesson.pk).title == lesson.title
+
+    # An older row whose body is not a TipTap document opens as an error over the raw JSON, unchanged.
+    broken = LessonFactory(content=["not", "a", "document"])
+    page.context.clear_cookies()
+    browser_sign_in(page, live_server, admin_user)
+    page.goto(f"/admin/courses/lesson/{broken.pk}/change/")
+    page.get_by_text("The saved body is not a TipTap document").wait_for()
+    assert page.locator(".lesson-editor__content").count() == 0
+    assert json.loads(page.locator("textarea.tiptap-json").input_value()) == ["not", "a", "document"]
