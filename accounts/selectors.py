@@ -23,6 +23,7 @@ from emails.selectors import user_email_logs
 from notes.selectors import user_notes
 from progress.selectors import user_lesson_progress
 from qa.selectors import user_posts
+from teams.selectors import membership_for, user_team_export
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -46,6 +47,7 @@ class AccountOverview:
     session_count: int
     has_password: bool
     subscription_ended_on: datetime | None = None
+    team_membership: Any = None  # issue 17: the learner's seat (with its team), if any
 
 
 def subscription_ended_on(subscription: Subscription | None, *, now: datetime | None = None) -> datetime | None:
@@ -71,7 +73,7 @@ def _provider_name(provider_id: str) -> str:
 
 
 def account_overview(*, user: User) -> AccountOverview:
-    """What /account/ shows besides the profile. Four queries."""
+    """What /account/ shows besides the profile. Five queries."""
     subscription = subscription_for(user)
     return AccountOverview(
         subscription=subscription,
@@ -85,6 +87,7 @@ def account_overview(*, user: User) -> AccountOverview:
         ],
         session_count=UserSession.objects.filter(user=user).count(),
         has_password=user.has_usable_password(),
+        team_membership=membership_for(user),
     )
 
 
@@ -161,6 +164,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
             for p in progress
         ],
         "subscription": _subscription_export(subscription_for(user)),
+        "team": user_team_export(user=user),
         "cancel_flows": user_cancel_flows_export(user=user),
         "events": [
             {"event": name, "properties": properties, "session_id": session_id, "created_at": _iso(created_at)}

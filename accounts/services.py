@@ -23,6 +23,7 @@ from config.services import model_update
 from emails.models import EmailTemplate
 from emails.services import email_cancel_pending
 from emails.triggers import inactive_nudge_reschedule, signup_emails_queue
+from teams.services import TeamError, member_leave_for_deletion, team_leave_blocker
 
 logger = logging.getLogger(__name__)
 
@@ -194,10 +195,18 @@ def user_delete(*, user: User) -> None:
     are cancelled, every signed-in session is ended, then the user row goes — with it the
     subscription, progress, email logs, email addresses, social accounts, notes, Q&A posts (a question
     takes its answers) and the certificate; analytics events stay
-    with their user cleared (Event.user is SET_NULL).
+    with their user cleared (Event.user is SET_NULL). A team seat is given up first (the team's own
+    subscription and data stay); the last admin of a team with other members is refused (TeamError)
+    until they name another admin.
     """
 
+    blocker = team_leave_blocker(user=user)
+    if blocker:
+        raise TeamError(blocker)
     with transaction.atomic():
+        # Issue 17: the seat goes, the team and its data stay (and billing mail moves to another admin);
+        # the team's only member takes its subscription with them (cancelled at Stripe first).
+        member_leave_for_deletion(user=user)
         subscription = subscription_for(user)
         if subscription is not None:
             # Billing decides whether Stripe still has something to cancel (idempotent for ended ones).

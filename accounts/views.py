@@ -20,6 +20,7 @@ from accounts.forms import DeleteAccountForm, EmailPreferencesForm, OnboardingFo
 from accounts.models import User
 from accounts.redirects import safe_next
 from billing.stripe_client import StripeUnavailable
+from teams.services import TeamError
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -142,6 +143,9 @@ def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.user_delete(user=user)
+            except TeamError as exc:  # the last admin of a team with members names a successor first
+                messages.error(request, f"{exc} Nothing was deleted.")
+                status = 409
             except StripeUnavailable:
                 messages.error(
                     request,

@@ -23,6 +23,7 @@ STRIPE_FIELDS = (
     "stripe_status",
     "plan",
     "stripe_price_id",
+    "quantity",
     "current_period_start",
     "current_period_end",
     "cancel_at_period_end",
@@ -46,6 +47,8 @@ STRIPE_FIELDS = (
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = (
         "user",
+        "team",
+        "quantity",
         "plan",
         "status",
         "stripe_status",
@@ -56,12 +59,12 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "refunded_at",
     )
     list_filter = ("status", "plan", "cancel_at_period_end")
-    list_select_related = ("user",)
-    search_fields = ("user__email", "stripe_customer_id", "stripe_subscription_id")
+    list_select_related = ("user", "team")
+    search_fields = ("user__email", "team__name", "stripe_customer_id", "stripe_subscription_id")
     date_hierarchy = "current_period_end"
     ordering = ("current_period_end",)
     readonly_fields = ("id", "created_at", "updated_at", *STRIPE_FIELDS)
-    raw_id_fields = ("user",)
+    raw_id_fields = ("user", "team")
     actions = ["refund_and_cancel"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -94,16 +97,22 @@ class SubscriptionAdmin(admin.ModelAdmin):
         for subscription in ineligible:
             self.message_user(
                 request,
-                f"{subscription.user}: not refunded — created more than 90 days ago.",
+                f"{subscription.user or subscription.team}: not refunded — created more than 90 days ago.",
                 messages.WARNING,
             )
         for subscription in eligible:
             try:
                 refund = services.subscription_refund_and_cancel(subscription=subscription)
             except services.RefundNotAllowed as exc:
-                self.message_user(request, f"{subscription.user}: not refunded — {exc}", messages.WARNING)
+                self.message_user(
+                    request, f"{subscription.user or subscription.team}: not refunded — {exc}", messages.WARNING
+                )
             except StripeUnavailable as exc:
-                self.message_user(request, f"{subscription.user}: Stripe failed — {exc}. Try again.", messages.ERROR)
+                self.message_user(
+                    request,
+                    f"{subscription.user or subscription.team}: Stripe failed — {exc}. Try again.",
+                    messages.ERROR,
+                )
             else:
                 # The subscription's History page is the audit trail of who refunded what, and when.
                 self.log_change(
@@ -111,7 +120,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 )
                 self.message_user(
                     request,
-                    f"{subscription.user}: refunded ${refund.amount / 100:.2f} ({refund.id}) and cancelled.",
+                    f"{subscription.user or subscription.team}: refunded ${refund.amount / 100:.2f} ({refund.id}) "
+                    "and cancelled.",
                     messages.SUCCESS,
                 )
         return None

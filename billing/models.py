@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 
 from config.ids import new_id
 from config.provider_events import ProviderEvent, ProviderEventStatus
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -28,7 +32,15 @@ ACCESS_STATUSES = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL
 
 class Subscription(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscription")
+    # The owner: a learner, or (issue 17) a team whose members' seats it pays for — exactly one of the two.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscription", null=True, blank=True
+    )
+    team = models.OneToOneField(
+        "teams.Team", on_delete=models.PROTECT, related_name="subscription", null=True, blank=True
+    )
+    # Seats paid for (the subscription item's quantity); 1 for a learner's own subscription.
+    quantity = models.PositiveIntegerField(default=1)
     stripe_customer_id = models.CharField(max_length=255, unique=True)
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     status = models.CharField(max_length=16, choices=SubscriptionStatus.choices)
@@ -76,9 +88,23 @@ class Subscription(models.Model):
         ordering = ["-created_at"]
         # The seed's @@index on stripeCustomerId / stripeSubscriptionId is served by their unique indexes.
         indexes = [models.Index(fields=["status", "current_period_end"], name="subscription_status_period")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, team__isnull=True)
+                | models.Q(user__isnull=True, team__isnull=False),
+                name="subscription_one_owner",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.plan} {self.status}"
+        return f"{self.user_id or self.team_id} {self.plan} {self.status}"
+
+    @property
+    def contact(self) -> User | None:
+        """Who gets this subscription's mail and analytics: the learner, or the team's billing contact."""
+        if self.user_id:
+            return self.user
+        return self.team.billing_contact if self.team_id and self.team else None
 
     @property
     def grants_access(self) -> bool:

@@ -1,6 +1,6 @@
-"""The two plans: the one home for their names, prices, intervals, Stripe price ids, the annual
-saving and what each contributes to MRR. Billing, the course pages, emails and analytics read plans
-only through here.
+"""The two plans (and, issue 17, their per-seat team versions): the one home for their names, prices,
+intervals, Stripe price ids, the annual saving and what each contributes to MRR. Billing, the course
+pages, emails and analytics read plans only through here.
 
 Amounts are whole dollars from settings (`PLAN_PRICE_MONTHLY` / `PLAN_PRICE_ANNUAL`, the seed's 49 and
 399) and price ids from `STRIPE_PRICE_MONTHLY` / `STRIPE_PRICE_ANNUAL`; both are read at call time,
@@ -71,16 +71,41 @@ def plan_for_key(key: str) -> SubscriptionPlan | None:
     return next((plan.code for plan in plans_all() if plan.key == key), None)
 
 
+def team_plan_get(code: SubscriptionPlan | str) -> Plan:
+    """Issue 17: the per-seat team plan billed like `code` (monthly or annual). `price` is per seat."""
+    if code == SubscriptionPlan.ANNUAL:
+        return Plan(
+            code=SubscriptionPlan.ANNUAL,
+            key="annual",
+            name="Team annual",
+            price=settings.PLAN_PRICE_TEAM_ANNUAL,
+            interval="year",
+            stripe_price_id=settings.STRIPE_PRICE_TEAM_ANNUAL,
+        )
+    return Plan(
+        code=SubscriptionPlan.MONTHLY,
+        key="monthly",
+        name="Team monthly",
+        price=settings.PLAN_PRICE_TEAM_MONTHLY,
+        interval="month",
+        stripe_price_id=settings.STRIPE_PRICE_TEAM_MONTHLY,
+    )
+
+
+def team_plans_all() -> list[Plan]:
+    return [team_plan_get(SubscriptionPlan.MONTHLY), team_plan_get(SubscriptionPlan.ANNUAL)]
+
+
 def plan_price_id(plan: SubscriptionPlan | str) -> str:
     return plan_get(plan).stripe_price_id
 
 
 def plan_for_price(price_id: str, interval: str = "") -> SubscriptionPlan:
     """The plan of a Stripe price: by id (settings), else by its billing interval."""
-    for plan in plans_all():
+    for plan in plans_all() + team_plans_all():  # a team's per-seat price bills monthly or annually too
         if price_id == plan.stripe_price_id:
             return plan.code
-    logger.warning("Stripe price %s is neither configured plan; judging by its interval %r", price_id, interval)
+    logger.warning("Stripe price %s is no configured plan; judging by its interval %r", price_id, interval)
     return SubscriptionPlan.ANNUAL if interval == "year" else SubscriptionPlan.MONTHLY
 
 
@@ -94,7 +119,13 @@ def annual_saving_percent() -> int:
     return round(100 * annual_saving() / (12 * plan_get(SubscriptionPlan.MONTHLY).price))
 
 
-def mrr_amount(*, monthly: int, annual: int) -> Decimal:
-    """Monthly recurring revenue in dollars of `monthly` and `annual` ACTIVE subscriptions, to the cent."""
-    total = plan_get(SubscriptionPlan.MONTHLY).mrr_of(monthly) + plan_get(SubscriptionPlan.ANNUAL).mrr_of(annual)
+def mrr_amount(*, monthly: int, annual: int, team_monthly_seats: int = 0, team_annual_seats: int = 0) -> Decimal:
+    """Monthly recurring revenue in dollars of `monthly` and `annual` ACTIVE subscriptions and, issue 17,
+    of ACTIVE team seats at the per-seat team prices, to the cent."""
+    total = (
+        plan_get(SubscriptionPlan.MONTHLY).mrr_of(monthly)
+        + plan_get(SubscriptionPlan.ANNUAL).mrr_of(annual)
+        + team_plan_get(SubscriptionPlan.MONTHLY).mrr_of(team_monthly_seats)
+        + team_plan_get(SubscriptionPlan.ANNUAL).mrr_of(team_annual_seats)
+    )
     return total.quantize(CENT)

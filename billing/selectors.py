@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing import stripe_client
@@ -26,6 +27,7 @@ from billing.models import (
     SubscriptionStatus,
 )
 from billing.plans import mrr_amount
+from teams.selectors import team_seat_grants_access
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +75,15 @@ def stripe_setup_notice() -> list[str]:
     return missing
 
 
+def subscription_by_id(subscription_id: str) -> Subscription | None:
+    return Subscription.objects.filter(pk=subscription_id).first()
+
+
 def has_access(user: User | AnonymousUser) -> bool:
     """May this user watch paid lessons, fetch their tokens and download their files?
 
-    DESIGN.md §4: `access_override`, or a subscription that is ACTIVE, TRIALING or PAST_DUE
-    (the seed's grace period). Admins see everything.
+    DESIGN.md §4/§12: `access_override`, or an own subscription that is ACTIVE, TRIALING or PAST_DUE
+    (the seed's grace period), or a seat in a team whose subscription is. Admins see everything.
     """
     if not user.is_authenticated or not user.is_active:
         return False
@@ -85,7 +91,12 @@ def has_access(user: User | AnonymousUser) -> bool:
         return True
     subscription = subscription_for(user)
     # DESIGN.md §12: a paused subscription grants nothing from its paid period's end to its resume date.
-    return subscription is not None and subscription.grants_access and not subscription.is_paused_at(timezone.now())
+    if subscription is not None and subscription.grants_access and not subscription.is_paused_at(timezone.now()):
+        return True
+    # Issue 17 (DESIGN.md §12): otherwise a seat in a team whose subscription is ACTIVE, TRIALING or
+    # PAST_DUE (and not paused) grants access — asked only after the learner's own subscription (one query,
+    # cached on the user instance for the request), whatever state that own subscription is in.
+    return team_seat_grants_access(user)
 
 
 def paused_until(user: User | AnonymousUser) -> datetime | None:
@@ -107,12 +118,22 @@ def is_refund_eligible(subscription: Subscription, *, now: datetime | None = Non
 
 def mrr() -> Decimal:
     """Monthly recurring revenue in dollars: the seed's query — 49 per ACTIVE monthly and
-    399/12 per ACTIVE annual subscription (amounts from `billing.plans`). One query."""
+    399/12 per ACTIVE annual subscription — plus, issue 17, each ACTIVE team's seats (its item quantity)
+    at the per-seat team price (amounts from `billing.plans`). One query."""
+    own = Q(team__isnull=True)
+    team = Q(team__isnull=False)
     counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
-        monthly=Count("pk", filter=Q(plan=SubscriptionPlan.MONTHLY)),
-        annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
+        monthly=Count("pk", filter=own & Q(plan=SubscriptionPlan.MONTHLY)),
+        annual=Count("pk", filter=own & Q(plan=SubscriptionPlan.ANNUAL)),
+        team_monthly=Coalesce(Sum("quantity", filter=team & Q(plan=SubscriptionPlan.MONTHLY)), 0),
+        team_annual=Coalesce(Sum("quantity", filter=team & Q(plan=SubscriptionPlan.ANNUAL)), 0),
     )
-    return mrr_amount(monthly=counts["monthly"], annual=counts["annual"])
+    return mrr_amount(
+        monthly=counts["monthly"],
+        annual=counts["annual"],
+        team_monthly_seats=counts["team_monthly"],
+        team_annual_seats=counts["team_annual"],
+    )
 
 
 def is_past_due(user: User | AnonymousUser) -> bool:

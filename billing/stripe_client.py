@@ -64,13 +64,24 @@ class StripeSubscription:
     canceled_at: datetime | None
     created: datetime
     user_id: str | None  # metadata.user_id, set by our Checkout Session
-    item_id: str = ""
+    team_id: str | None = None  # metadata.team_id: a team's seats (issue 17)
+    quantity: int = 1  # seats: the first item's quantity
+    item_id: str = ""  # the first subscription item, whose quantity a seat change updates
     trial_start: datetime | None = None
     trial_end: datetime | None = None
     pause_resumes_at: datetime | None = None  # pause_collection.resumes_at
     pause_starts_at: datetime | None = None  # metadata.pause_starts_at, set by our pause
     discount_coupon_id: str = ""
     ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InvoicePreview:
+    """What Stripe would invoice now for a change (create_preview): the proration in cents, negative for a credit."""
+
+    amount_due: int
+    currency: str
+    proration_date: int
 
 
 @dataclass(frozen=True)
@@ -202,6 +213,8 @@ def subscription_parse(data: dict[str, Any]) -> StripeSubscription:
         canceled_at=_ts(data.get("canceled_at")),
         created=_ts(data["created"]),  # type: ignore[arg-type]
         user_id=metadata.get("user_id") or None,
+        team_id=metadata.get("team_id") or None,
+        quantity=int(item.get("quantity") or 1),
         item_id=str(item.get("id") or ""),
         trial_start=_ts(data.get("trial_start")),
         trial_end=_ts(data.get("trial_end")),
@@ -318,6 +331,89 @@ def checkout_session_create(
             params["customer_update"] = {"address": "auto", "name": "auto"}
     data = _call("checkout session create", _client().v1.checkout.sessions.create, params)
     return CheckoutSession(id=data["id"], url=data["url"])
+
+
+def team_checkout_session_create(
+    *,
+    price_id: str,
+    quantity: int,
+    min_quantity: int,
+    max_quantity: int,
+    team_id: str,
+    user_id: str,
+    email: str,
+    customer_id: str | None,
+    success_url: str,
+    cancel_url: str,
+) -> CheckoutSession:
+    """A subscription-mode Checkout Session for `quantity` seats of a per-seat price, the buyer free to
+    adjust the quantity within [min, max] on Checkout's page. The team id rides along as metadata on
+    the subscription (how the sync knows it is the team's), the buyer's id as `client_reference_id`."""
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "line_items": [
+            {
+                "price": price_id,
+                "quantity": quantity,
+                "adjustable_quantity": {"enabled": True, "minimum": min_quantity, "maximum": max_quantity},
+            }
+        ],
+        "client_reference_id": user_id,
+        "allow_promotion_codes": True,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "metadata": {"team_id": team_id, "user_id": user_id},
+        "subscription_data": {"metadata": {"team_id": team_id}},
+    }
+    if customer_id:
+        params["customer"] = customer_id
+    else:
+        params["customer_email"] = email
+    data = _call("team checkout session create", _client().v1.checkout.sessions.create, params)
+    return CheckoutSession(id=data["id"], url=data["url"])
+
+
+def subscription_quantity_preview(*, subscription_id: str, item_id: str, quantity: int) -> InvoicePreview:
+    """The invoice Stripe would raise now if the item's quantity became `quantity`, prorated and
+    invoiced at once (`always_invoice`). The `proration_date` it was priced at is passed back to the
+    update, so the learner pays exactly what they were shown."""
+    proration_date = int(datetime.now(tz=UTC).timestamp())
+    data = _call(
+        "invoice create_preview",
+        _client().v1.invoices.create_preview,
+        {
+            "subscription": subscription_id,
+            "subscription_details": {
+                "items": [{"id": item_id, "quantity": quantity}],
+                "proration_behavior": "always_invoice",
+                "proration_date": proration_date,
+            },
+        },
+    )
+    return InvoicePreview(
+        # `total`, not `amount_due`: fewer seats give a negative total (a credit), while amount_due stays 0.
+        amount_due=int(data["total"] if data.get("total") is not None else data.get("amount_due") or 0),
+        currency=str(data.get("currency") or "usd"),
+        proration_date=proration_date,
+    )
+
+
+def subscription_quantity_update(
+    *, subscription_id: str, item_id: str, quantity: int, proration_date: int, idempotency_key: str
+) -> StripeSubscription:
+    """Set the item's quantity, prorating and invoicing the difference now. Returns the new state."""
+    data = _call(
+        "subscription update",
+        _client().v1.subscriptions.update,
+        subscription_id,
+        {
+            "items": [{"id": item_id, "quantity": quantity}],
+            "proration_behavior": "always_invoice",
+            "proration_date": proration_date,
+        },
+        options={"idempotency_key": idempotency_key},
+    )
+    return subscription_parse(data)
 
 
 def portal_session_create(*, customer_id: str, return_url: str) -> str:

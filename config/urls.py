@@ -37,6 +37,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
+    path("", include("teams.urls")),
     path("", include("progress.urls")),
     path("", include("emails.urls")),
     path("", include("search.urls")),

@@ -37,7 +37,7 @@ from config.ids import new_id
 from courses.selectors import published_course_pinned
 from emails.guards import cancel_reason, recipient, recipients
 from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
-from emails.rendering import PROGRESS_TEMPLATES, email_context, email_render, email_subject
+from emails.rendering import PROGRESS_TEMPLATES, email_context, email_render, email_subject, recipient_address
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ def email_process(*, queue_id: str, lock_token: str, connection: Any = None) -> 
             _finish(item, status=EmailStatus.CANCELLED, error="user deleted")
             return EmailStatus.CANCELLED
         subject = EmailTemplate(item.template).label
+        to = recipient_address(template=item.template, user=user, data=item.data)
         reason: str | None = None
         try:
             # A savepoint: a database error inside a guard must leave this transaction able to record it.
@@ -146,15 +147,15 @@ def email_process(*, queue_id: str, lock_token: str, connection: Any = None) -> 
                     subject = rendered.subject
                     rendered.message(connection=connection).send()
         except Exception as exc:  # noqa: BLE001 — any guard, rendering or transport failure is an attempt, retried
-            return _attempt_failed(item, to=user.email, subject=subject, exc=exc, connection=connection)
+            return _attempt_failed(item, to=to, subject=subject, exc=exc, connection=connection)
 
         if reason is not None:
             _finish(item, status=EmailStatus.CANCELLED, error=reason)
-            _log(item, to=user.email, subject=_subject_for_log(item, user), status=EmailStatus.CANCELLED, error=reason)
+            _log(item, to=to, subject=_subject_for_log(item, user), status=EmailStatus.CANCELLED, error=reason)
             return EmailStatus.CANCELLED
         item.attempts += 1
         _finish(item, status=EmailStatus.SENT)
-        _log(item, to=user.email, subject=subject, status=EmailStatus.SENT)
+        _log(item, to=to, subject=subject, status=EmailStatus.SENT)
         return EmailStatus.SENT
 
 
@@ -275,9 +276,10 @@ def _send(decision: _Decision, *, now: datetime, connection: Any, logs: list[Ema
 
     if user is None:
         return finish(EmailStatus.CANCELLED, "user deleted")  # no EmailLog: its user went with the logs
+    to = recipient_address(template=item.template, user=user, data=item.data)  # TEAM_INVITE: the invitee
     if decision.reason is not None:
         logs.append(
-            _log_row(item, to=user.email, subject=decision.subject, status=EmailStatus.CANCELLED, error=decision.reason)
+            _log_row(item, to=to, subject=decision.subject, status=EmailStatus.CANCELLED, error=decision.reason)
         )
         return finish(EmailStatus.CANCELLED, decision.reason)
     error = decision.error
@@ -290,11 +292,11 @@ def _send(decision: _Decision, *, now: datetime, connection: Any, logs: list[Ema
                 connection.close()  # a broken SMTP session must not fail the rest of the batch
     item.attempts += 1
     if error is None:
-        logs.append(_log_row(item, to=user.email, subject=decision.subject, status=EmailStatus.SENT))
+        logs.append(_log_row(item, to=to, subject=decision.subject, status=EmailStatus.SENT))
         return finish(EmailStatus.SENT)
     message = f"{type(error).__name__}: {error}"[:2000]
     logger.warning("email %s (%s) attempt %d failed: %s", item.pk, item.template, item.attempts, message)
-    logs.append(_log_row(item, to=user.email, subject=decision.subject, status=EmailStatus.FAILED, error=message))
+    logs.append(_log_row(item, to=to, subject=decision.subject, status=EmailStatus.FAILED, error=message))
     if item.attempts >= MAX_ATTEMPTS:
         return finish(EmailStatus.FAILED, message)
     item.next_attempt_at = now + backoff(item.attempts)

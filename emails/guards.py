@@ -19,13 +19,15 @@ from django.utils.dateparse import parse_datetime
 
 from analytics.models import EventName
 from analytics.selectors import user_has_event, users_with_event
-from billing.models import SubscriptionStatus
-from billing.selectors import has_access, subscription_for
+from billing.models import ACCESS_STATUSES, SubscriptionStatus
+from billing.selectors import has_access, subscription_by_id, subscription_for
 from certificates.selectors import certificate_public_get
 from courses.selectors import LessonAccess, lesson_access
-from emails.models import EmailQueue, EmailSuppression, EmailTemplate
+from emails.models import ADDRESSED_TEMPLATES, EmailQueue, EmailSuppression, EmailTemplate
 from progress.selectors import completed_lesson_ids_by_user
 from qa.selectors import qa_reply_email_context
+from teams.models import TeamMembership
+from teams.selectors import SEAT_CACHE, invitation_is_open
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -72,8 +74,15 @@ STALE = "stale"
 FINAL_NOTICE_STALE_AFTER = timedelta(days=2)
 
 
+def _subscription_of(item: EmailQueue, user: User) -> Any:
+    """The subscription the row is about: by the id the trigger stored (a team's row is not the
+    contact's own), else the learner's own."""
+    subscription_id = (item.data or {}).get("subscription_id")
+    return subscription_by_id(str(subscription_id)) if subscription_id else subscription_for(user)
+
+
 def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
-    subscription = subscription_for(user)
+    subscription = _subscription_of(item, user)
     period_end = _parse((item.data or {}).get("period_end"))
     # "Your membership renews on <date>" about a date already gone (a replayed or late event queued it).
     if period_end is not None and period_end <= timezone.now():
@@ -90,7 +99,7 @@ def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
 
 
 def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
-    subscription = subscription_for(user)
+    subscription = _subscription_of(item, user)
     if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:
         return "subscription no longer past due"
     failed_at = _parse((item.data or {}).get("failed_at"))
@@ -142,6 +151,15 @@ def _certificate(item: EmailQueue, user: User) -> str | None:
     return None
 
 
+def _team_invite(item: EmailQueue, user: User) -> str | None:
+    data = item.data or {}
+    if is_suppressed(str(data.get("to") or "")):
+        return "address suppressed"
+    if not invitation_is_open(invitation_id=str(data.get("invitation_id") or "")):
+        return "invitation no longer open"
+    return None
+
+
 TEMPLATE_GUARDS: dict[str, Callable[[EmailQueue, User], str | None]] = {
     EmailTemplate.START_JOURNEY: _start_journey,
     EmailTemplate.ABANDONMENT_1: _abandonment,
@@ -154,6 +172,7 @@ TEMPLATE_GUARDS: dict[str, Callable[[EmailQueue, User], str | None]] = {
     EmailTemplate.WINBACK: _winback,
     EmailTemplate.QA_REPLY: _qa_reply,
     EmailTemplate.CERTIFICATE: _certificate,
+    EmailTemplate.TEAM_INVITE: _team_invite,
 }
 
 
@@ -168,6 +187,12 @@ def recipient(user_id: str) -> User | None:
     return get_user_model().objects.filter(pk=user_id).annotate(is_suppressed=Exists(suppressed)).first()
 
 
+def _team_seat() -> dict[str, Any]:
+    # Issue 17: `has_access` also asks about a team seat; answered here for the whole batch, in the same query.
+    seat = TeamMembership.objects.filter(user_id=OuterRef("pk"), team__subscription__status__in=list(ACCESS_STATUSES))
+    return {SEAT_CACHE: Exists(seat)}
+
+
 def recipients(user_ids: list[str], *, with_progress: bool = False) -> dict[str, Any]:
     """`recipient` for a whole claim, with what the guards read prefetched: the subscription (joined,
     so `has_access` and the billing guards cost no query), `is_suppressed`, and `video_1_started`;
@@ -180,7 +205,7 @@ def recipients(user_ids: list[str], *, with_progress: bool = False) -> dict[str,
         for user in get_user_model()
         .objects.filter(pk__in=set(user_ids))
         .select_related("subscription")
-        .annotate(is_suppressed=Exists(suppressed))
+        .annotate(is_suppressed=Exists(suppressed), **_team_seat())
     }
     started = users_with_event(user_ids=list(users), name=EventName.VIDEO_1_STARTED)
     completed = completed_lesson_ids_by_user(user_ids=list(users)) if with_progress else {}
@@ -196,7 +221,10 @@ def cancel_reason(item: EmailQueue, user: User) -> str | None:
     if not user.is_active:
         return "account deactivated"
     suppressed = getattr(user, "is_suppressed", None)
-    if suppressed if suppressed is not None else is_suppressed(user.email):
+    # An addressed template (TEAM_INVITE) goes elsewhere: its guard checks that address instead.
+    if item.template not in ADDRESSED_TEMPLATES and (
+        suppressed if suppressed is not None else is_suppressed(user.email)
+    ):
         return "address suppressed"
     if item.is_marketing and user.marketing_opt_out:
         return "marketing opt-out"

@@ -22,6 +22,12 @@ class EmailTemplate(models.TextChoices):
     WINBACK = "WINBACK", "Win-back (+14 days after access ends)"
     QA_REPLY = "QA_REPLY", "Reply to your question"
     CERTIFICATE = "CERTIFICATE", "Certificate earned"
+    TEAM_INVITE = "TEAM_INVITE", "Team invitation"
+
+
+# Templates sent to an address in `data["to"]` rather than to the row's user (an invitee may have no
+# account yet; the row's user is who caused it). Transactional.
+ADDRESSED_TEMPLATES = frozenset({"TEAM_INVITE"})
 
 
 # Marketing mail honours `marketing_opt_out` and carries one-click unsubscribe headers (DESIGN.md §8);

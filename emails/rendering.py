@@ -22,14 +22,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from billing.models import SubscriptionPlan
-from billing.plans import annual_saving, plan_get
+from billing.plans import annual_saving, plan_get, team_plan_get
 from certificates.selectors import certificate_links, certificate_public_get
 from config.site import SITE_NAME, absolute, site_domain
 from courses.selectors import published_course
-from emails.models import MARKETING_TEMPLATES, EmailTemplate
+from emails.models import ADDRESSED_TEMPLATES, MARKETING_TEMPLATES, EmailTemplate
 from emails.tokens import unsubscribe_token_for
 from progress.selectors import completed_lesson_ids, percent_complete
 from qa.selectors import qa_reply_email_context
+from teams.selectors import invitation_email_context
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -51,6 +52,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     EmailTemplate.WINBACK: {"ended_at": "2026-01-20T00:00:00+00:00", "plan": "MONTHLY"},
     EmailTemplate.QA_REPLY: {"question_id": "sample", "lesson_id": "sample", "since": None},
     EmailTemplate.CERTIFICATE: {"certificate_id": "sample"},
+    EmailTemplate.TEAM_INVITE: {"invitation_id": "sample", "to": "colleague@example.com"},
 }
 
 
@@ -75,9 +77,19 @@ def unsubscribe_url(user_id: str) -> str:
     return absolute(reverse("emails:unsubscribe", kwargs={"token": unsubscribe_token_for(user_id)}))
 
 
-def _plan_amount(plan: str | None) -> tuple[str, int]:
+def _plan_amount(plan: str | None, seats: Any = None) -> tuple[str, int]:
+    if isinstance(seats, int) and seats > 0:  # a team (issue 17): the per-seat price times its seats
+        team = team_plan_get(plan or "")
+        return team.name, team.price * seats
     chosen = plan_get(plan or "")
     return chosen.name, chosen.price
+
+
+def recipient_address(*, template: str, user: User, data: dict[str, Any] | None) -> str:
+    """Where the email goes: the row's user, or for an addressed template (TEAM_INVITE) `data["to"]`."""
+    if template in ADDRESSED_TEMPLATES:
+        return str((data or {}).get("to") or "")
+    return user.email
 
 
 def _when(value: Any) -> datetime | None:
@@ -126,10 +138,10 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
     if template == EmailTemplate.INACTIVE_NUDGE:
         return _progress(user)
     if template == EmailTemplate.RENEWAL_REMINDER:
-        plan_label, amount = _plan_amount(data.get("plan"))
+        plan_label, amount = _plan_amount(data.get("plan"), data.get("seats"))
         return {"renewal_date": _when(data.get("period_end")), "plan_label": plan_label, "amount": amount}
     if template in {EmailTemplate.PAYMENT_FAILED, EmailTemplate.PAYMENT_FAILED_FINAL}:
-        plan_label, amount = _plan_amount(data.get("plan"))
+        plan_label, amount = _plan_amount(data.get("plan"), data.get("seats"))
         return {"failed_at": _when(data.get("failed_at")), "plan_label": plan_label, "amount": amount}
     if template == EmailTemplate.TRIAL_ENDING:
         plan_label, amount = _plan_amount(data.get("plan"))
@@ -149,6 +161,8 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
         return _qa_reply(data)
     if template == EmailTemplate.CERTIFICATE:
         return _certificate(data)
+    if template == EmailTemplate.TEAM_INVITE:
+        return invitation_email_context(invitation_id=str(data.get("invitation_id") or ""), inviter=user)
     return {}
 
 
@@ -240,7 +254,7 @@ def email_render(
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return RenderedEmail(
         template=template,
-        to=user.email,
+        to=recipient_address(template=template, user=user, data=data),
         subject=email_subject(template=template, context=context),
         text=re.sub(r"\n{3,}", "\n\n", _render(f"{directory}/body.txt", context, autoescape=False)).strip() + "\n",
         html=_render(f"{directory}/body.html", context, autoescape=True),

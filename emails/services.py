@@ -68,18 +68,23 @@ def email_queue_replace(
     idempotency_key: str,
     scheduled_for: datetime,
     data: dict[str, Any] | None = None,
+    about: dict[str, Any] | None = None,
 ) -> EmailQueue | None:
     """Make this the learner's one pending `template` row (INACTIVE_NUDGE, RENEWAL_REMINDER: "replaces
     the pending one"). Other pending rows of the template are cancelled; this key's row is created, or
     revived if it had been cancelled (a renewal switched off and on again for the same period end), so
     replaying the same cause keeps exactly one pending row. A row already SENT or FAILED is left alone:
-    the same email is never sent twice. Returns the pending row, or None when there is none."""
+    the same email is never sent twice. `about` (e.g. `{"subscription_id": …}`) limits the rows replaced to
+    those whose data match it: a team admin's team renewal never replaces their own. Returns the pending
+    row, or None when there is none."""
     if template not in EmailTemplate.values:
         raise UnknownEmailTemplate(f"Unknown email template {template!r}.")
     with transaction.atomic():
-        EmailQueue.objects.filter(user_id=user.pk, template=template, status=EmailStatus.PENDING).exclude(
-            idempotency_key=idempotency_key
-        ).update(status=EmailStatus.CANCELLED, processed_at=timezone.now(), last_error="replaced")
+        EmailQueue.objects.filter(
+            user_id=user.pk, template=template, status=EmailStatus.PENDING, **_about(about)
+        ).exclude(idempotency_key=idempotency_key).update(
+            status=EmailStatus.CANCELLED, processed_at=timezone.now(), last_error="replaced"
+        )
         item = email_queue(
             user=user, template=template, idempotency_key=idempotency_key, scheduled_for=scheduled_for, data=data
         )
@@ -114,15 +119,20 @@ def email_dispatch_on_commit(*, queue_ids: Iterable[str]) -> None:
         transaction.on_commit(dispatch(queue_id), robust=True)
 
 
-def email_cancel_pending(*, user: User, templates: Iterable[str]) -> int:
-    """Cancel `user`'s pending rows of these templates; returns how many. Idempotent."""
+def _about(about: dict[str, Any] | None) -> dict[str, Any]:
+    return {f"data__{key}": value for key, value in (about or {}).items()}
+
+
+def email_cancel_pending(*, user: User, templates: Iterable[str], about: dict[str, Any] | None = None) -> int:
+    """Cancel `user`'s pending rows of these templates (only those whose data match `about`, when given);
+    returns how many. Idempotent."""
     templates = list(templates)
     unknown = set(templates) - set(EmailTemplate.values)
     if unknown:
         raise UnknownEmailTemplate(f"Unknown email templates {sorted(unknown)!r}.")
-    return EmailQueue.objects.filter(user_id=user.pk, template__in=templates, status=EmailStatus.PENDING).update(
-        status=EmailStatus.CANCELLED, processed_at=timezone.now(), last_error="cancelled by trigger"
-    )
+    return EmailQueue.objects.filter(
+        user_id=user.pk, template__in=templates, status=EmailStatus.PENDING, **_about(about)
+    ).update(status=EmailStatus.CANCELLED, processed_at=timezone.now(), last_error="cancelled by trigger")
 
 
 # --- The admin's queue actions -----------------------------------------------------------------

@@ -90,31 +90,38 @@ def renewal_reminder_reschedule(*, subscription: Subscription) -> None:
     """Replace the pending RENEWAL_REMINDER with one at current period end - 3 days (none when the
     subscription will not renew, or while it is paused: the resume re-queues it). Safe to call on every
     sync: the same period end keeps its one row."""
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
     if subscription.cancel_at_period_end or not subscription.grants_access or subscription.has_pause:
-        email_cancel_pending(user=subscription.user, templates=[EmailTemplate.RENEWAL_REMINDER])
+        email_cancel_pending(user=contact, templates=[EmailTemplate.RENEWAL_REMINDER], about=_about(subscription))
         return
     period_end = subscription.current_period_end
     email_queue_replace(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.RENEWAL_REMINDER,
         scheduled_for=max(period_end - RENEWAL_NOTICE, timezone.now()),
-        data={"subscription_id": subscription.pk, "period_end": period_end.isoformat(), "plan": subscription.plan},
+        data={"period_end": period_end.isoformat(), **_subscription_data(subscription)},
         idempotency_key=f"renewal_reminder:{subscription.pk}:{period_end.isoformat()}",
+        about=_about(subscription),
     )
 
 
 def payment_failed_emails_queue(*, subscription: Subscription, failed_at: datetime) -> None:
     """First failure of a dunning cycle: PAYMENT_FAILED now, PAYMENT_FAILED_FINAL at +3 days."""
+    contact = subscription.contact
+    if contact is None:
+        return
     key = f"{subscription.pk}:{failed_at.isoformat()}"
-    data = {"subscription_id": subscription.pk, "failed_at": failed_at.isoformat(), "plan": subscription.plan}
+    data = {"failed_at": failed_at.isoformat(), **_subscription_data(subscription)}
     email_queue(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.PAYMENT_FAILED,
         data=data,
         idempotency_key=f"payment_failed:{key}",
     )
     email_queue(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.PAYMENT_FAILED_FINAL,
         scheduled_for=failed_at + PAYMENT_FINAL_AFTER,
         data=data,
@@ -123,7 +130,36 @@ def payment_failed_emails_queue(*, subscription: Subscription, failed_at: dateti
 
 
 def payment_failed_final_cancel(*, subscription: Subscription) -> int:
-    return email_cancel_pending(user=subscription.user, templates=[EmailTemplate.PAYMENT_FAILED_FINAL])
+    contact = subscription.contact
+    if contact is None:
+        return 0
+    return email_cancel_pending(
+        user=contact, templates=[EmailTemplate.PAYMENT_FAILED_FINAL], about=_about(subscription)
+    )
+
+
+def _about(subscription: Subscription) -> dict[str, object]:
+    # Only this subscription's rows: a team admin who also pays for themself gets both subscriptions' mail.
+    return {"subscription_id": subscription.pk}
+
+
+def _subscription_data(subscription: Subscription) -> dict[str, object]:
+    """What billing emails need about the subscription; a team's also carries its seat count."""
+    data: dict[str, object] = {"subscription_id": subscription.pk, "plan": subscription.plan}
+    if subscription.team_id:
+        data["seats"] = subscription.quantity
+    return data
+
+
+def team_invite_email_queue(*, invited_by: User, invitation_id: str, to: str, sent_count: int) -> None:
+    """TEAM_INVITE to `to` (who may have no account yet: the row's user is the inviting admin, the
+    address rides in `data["to"]`). Once per (invitation, send): a resend is a new send."""
+    email_queue(
+        user=invited_by,
+        template=EmailTemplate.TEAM_INVITE,
+        data={"invitation_id": invitation_id, "to": to},
+        idempotency_key=f"team_invite:{invitation_id}:{sent_count}",
+    )
 
 
 # --- revenue and retention (issue 16) ----------------------------------------------------------
@@ -133,8 +169,11 @@ def trial_ending_email_queue(*, subscription: Subscription) -> None:
     """Stripe's `trial_will_end` (3 days before): TRIAL_ENDING now, once per (subscription, trial end)."""
     if subscription.trial_end is None:
         return
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
     email_queue(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.TRIAL_ENDING,
         data={
             "subscription_id": subscription.pk,
@@ -148,8 +187,11 @@ def trial_ending_email_queue(*, subscription: Subscription) -> None:
 def cancellation_confirmed_email_queue(*, subscription: Subscription, ends_at: datetime) -> None:
     """The subscription stopped renewing: CANCELLATION_CONFIRMED now with the date access ends. Once per
     (subscription, period): cancelling, resuming and cancelling again in one period confirms once."""
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
     email_queue(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.CANCELLATION_CONFIRMED,
         data={"subscription_id": subscription.pk, "ends_at": ends_at.isoformat(), "plan": subscription.plan},
         idempotency_key=(
@@ -162,8 +204,11 @@ def cancellation_confirmed_email_queue(*, subscription: Subscription, ends_at: d
 def winback_email_queue(*, subscription: Subscription, access_ended_at: datetime, delay: timedelta) -> None:
     """Access ended: WINBACK (marketing) at the end + `delay`, once per Stripe subscription. Cancelled when
     the learner subscribes again (`winback_email_cancel`) and, at send time, if they have access."""
+    contact = subscription.contact  # a team's billing mail goes to its billing contact
+    if contact is None:
+        return
     email_queue(
-        user=subscription.user,
+        user=contact,
         template=EmailTemplate.WINBACK,
         scheduled_for=access_ended_at + delay,
         data={"subscription_id": subscription.pk, "ended_at": access_ended_at.isoformat(), "plan": subscription.plan},

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from courses.models import Lesson
@@ -174,6 +174,49 @@ def recently_completed(*, user: User, limit: int = 5) -> list[LessonProgress]:
 def user_lesson_progress(*, user: User) -> QuerySet[LessonProgress]:
     """All of `user`'s progress rows with their lesson and module, oldest first (the data export)."""
     return LessonProgress.objects.filter(user=user).select_related("lesson__module").order_by("created_at")
+
+
+@dataclass(frozen=True)
+class LearnersProgress:
+    """Progress of many learners at once (the team page): per learner, completed lessons per module
+    and when they last touched a lesson."""
+
+    modules: list[ModuleProgress]  # published modules in order, `completed_lessons` = 0 (totals only)
+    completed: dict[str, dict[str, int]]  # user id → module id → completed published lessons
+    last_active: dict[str, Any]  # user id → latest LessonProgress.updated_at
+
+    def percent(self, user_id: str) -> int:
+        total = sum(m.total_lessons for m in self.modules)
+        done = sum(self.completed.get(user_id, {}).values())
+        return percent_complete(done=done, total=total)
+
+
+def learners_progress(*, user_ids: QuerySet[Any]) -> LearnersProgress:
+    """`user_ids` is a values("user_id")-style subquery, so the page costs three queries whether the
+    team has 2 members or 500."""
+    totals = published_modules().annotate(
+        total_lessons=Count("lessons", filter=Q(lessons__published=True), distinct=True)
+    )
+    modules = [ModuleProgress(m.pk, m.title, m.total_lessons, 0) for m in totals]
+    completed: dict[str, dict[str, int]] = {}
+    rows = (
+        LessonProgress.objects.filter(
+            user_id__in=user_ids, completed=True, lesson__published=True, lesson__module__published=True
+        )
+        .order_by()
+        .values_list("user_id", "lesson__module_id")
+        .annotate(n=Count("pk"))
+    )
+    for user_id, module_id, n in rows:
+        completed.setdefault(user_id, {})[module_id] = n
+    last_active = dict(
+        LessonProgress.objects.filter(user_id__in=user_ids)
+        .order_by()
+        .values_list("user_id")
+        .annotate(latest=Max("updated_at"))
+        .values_list("user_id", "latest")
+    )
+    return LearnersProgress(modules=modules, completed=completed, last_active=last_active)
 
 
 @dataclass(frozen=True)

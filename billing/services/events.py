@@ -81,10 +81,10 @@ def _on_invoice_payment_failed(event: WebhookEvent) -> None:
     # event re-syncs (a no-op) and runs this again, so each failure is recorded once.
     with transaction.atomic():
         _lock_subscription_id(synced.stripe_subscription_id)
-        row = Subscription.objects.select_for_update(of=("self",)).select_related("user").get(pk=synced.pk)
+        row = Subscription.objects.select_for_update(of=("self",)).select_related("user", "team").get(pk=synced.pk)
         event_track(
             name=EventName.PAYMENT_FAILED,
-            user=row.user,
+            user=row.contact,
             properties={"invoice": invoice.get("id"), "attempt": invoice.get("attempt_count"), "plan": str(row.plan)},
         )
         # Only a failure Stripe still stands by opens a dunning cycle: delivered after the invoice was

@@ -31,7 +31,7 @@ def refund_record(*, subscription: Subscription, charge_id: str, amount: int, so
     properties: dict[str, Any] = {"charge": charge_id, "amount": amount, "plan": str(row.plan), "source": source}
     if refund_id:
         properties["refund"] = refund_id
-    event_track(name=EventName.REFUND_ISSUED, user=row.user, properties=properties)
+    event_track(name=EventName.REFUND_ISSUED, user=row.contact, properties=properties)
     return True
 
 
@@ -50,7 +50,11 @@ def subscription_refund_and_cancel(*, subscription: Subscription) -> stripe_clie
     refund = stripe_client.refund_create(
         payment=payment,
         idempotency_key=f"refund:{subscription.stripe_subscription_id}:{payment.invoice_id}",
-        metadata={"user_id": subscription.user_id, "subscription": subscription.stripe_subscription_id},
+        metadata={
+            "user_id": subscription.user_id or "",
+            "team_id": subscription.team_id or "",
+            "subscription": subscription.stripe_subscription_id,
+        },
     )
     with transaction.atomic():
         refund_record(

@@ -173,6 +173,7 @@ def offers_for(*, subscription: Subscription) -> Offers:
         discount=bool(settings.STRIPE_RETENTION_COUPON)
         and subscription.status == SubscriptionStatus.ACTIVE
         and not subscription.discount_coupon_id
+        and subscription.user is not None  # a team's subscription has no learner's cancel flow
         and not retention_discount_taken(user=subscription.user),
         discount_label=settings.RETENTION_COUPON_LABEL,
         switch_to=other_plan(subscription.plan) if settings.CANCEL_OFFER_SWITCH_PLAN else None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -31,6 +32,7 @@ from emails.triggers import (
     payment_failed_final_cancel,
     renewal_reminder_reschedule,
 )
+from teams.models import Team
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +97,22 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     row = rows.filter(stripe_subscription_id=remote.id).first()
     same_subscription = row is not None
     if row is None:
-        owner = _owner_for(remote, user)
-        if owner is None:
-            raise UnknownSubscriber(f"No learner owns Stripe subscription {remote.id} (customer {remote.customer_id}).")
-        row = rows.filter(user=owner).first()
-        if row is None:
-            row = Subscription(user=owner)
-        elif _precedence(row.grants_access, row.stripe_created_at) > _precedence(
+        if remote.team_id:
+            # Issue 17: a team's seats. Same rules as a learner's row, keyed by the team instead.
+            row, team_id = _team_row(rows, remote)
+            if row is None:
+                row = Subscription(team_id=team_id)
+        else:
+            owner = _owner_for(remote, user)
+            if owner is None:
+                raise UnknownSubscriber(
+                    f"No learner owns Stripe subscription {remote.id} (customer {remote.customer_id})."
+                )
+            row = rows.filter(user=owner).first()
+            if row is None:
+                row = Subscription(user=owner)
+        # An existing row of the same owner (not a new one).
+        if not row._state.adding and _precedence(row.grants_access, row.stripe_created_at) > _precedence(
             STATUS_FROM_STRIPE.get(remote.status) in ACCESS_STATUSES, remote.created
         ):
             # One row per learner: it follows their live subscription, else their newest one, so
@@ -130,6 +141,7 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     row.stripe_status = remote.status
     row.status = status
     row.stripe_price_id = remote.price_id
+    row.quantity = remote.quantity
     row.plan = plan_for_price(remote.price_id, remote.interval)
     row.current_period_start = remote.current_period_start
     row.current_period_end = remote.current_period_end
@@ -144,15 +156,17 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
         row.payment_failed_at = None
     row.save()
 
+    contact = row.contact  # the learner, or the team's billing contact (None once they are gone)
     started_before = before["stripe_status"] is not None and before["stripe_status"] not in NEVER_STARTED
     started_now = remote.status not in NEVER_STARTED
     if started_now and not started_before:
-        event_track(name=EventName.SUBSCRIPTION_STARTED, user=row.user, properties={"plan": str(row.plan)})
-        abandonment_emails_cancel(user=row.user)
+        event_track(name=EventName.SUBSCRIPTION_STARTED, user=contact, properties=_plan_properties(row))
+        if row.user is not None:  # a team's members have their own abandonment guard (has_access at send time)
+            abandonment_emails_cancel(user=row.user)
     if status == SubscriptionStatus.CANCELLED and before["status"] != SubscriptionStatus.CANCELLED and started_now:
         event_track(
             name=EventName.SUBSCRIPTION_CANCELLED,
-            user=row.user,
+            user=contact,
             properties={"plan": str(row.plan), "stripe_status": remote.status},
         )
     if leaves_dunning:
@@ -161,10 +175,23 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     # A pause cancels it; the resume re-queues it (DESIGN.md §12).
     if before["renewal"] != (row.current_period_end, row.cancel_at_period_end, row.grants_access, row.has_pause):
         renewal_reminder_reschedule(subscription=row)
-    if started_now and not started_before and row.grants_access:
-        retention.winback_cancel(user=row.user)  # they came back: an earlier ending's win-back is moot
+    if started_now and not started_before and row.grants_access and row.contact is not None:
+        retention.winback_cancel(user=row.contact)  # they came back: an earlier ending's win-back is moot
     retention.transitions_record(row=row, before=retention_before, synced_at=synced_at)
     return row
+
+
+def _team_row(rows: Any, remote: StripeSubscription) -> tuple[Subscription | None, str]:
+    """The team's current row (if any) and the team's id; UnknownSubscriber when the team is gone."""
+    if not Team.objects.filter(pk=remote.team_id).exists():
+        raise UnknownSubscriber(f"No team {remote.team_id} owns Stripe subscription {remote.id}.")
+    return rows.filter(team_id=remote.team_id).first(), str(remote.team_id)
+
+
+def _plan_properties(row: Subscription) -> dict[str, Any]:
+    if row.team_id:
+        return {"plan": str(row.plan), "team": row.team_id, "seats": row.quantity}
+    return {"plan": str(row.plan)}
 
 
 def _remote_read(stripe_subscription_id: str) -> tuple[StripeSubscription, datetime]:
@@ -212,7 +239,7 @@ def subscription_cancel_immediately(*, subscription: Subscription) -> Subscripti
             row.stripe_synced_at = synced_at
             row.save()
             if not was_cancelled:
-                event_track(name=EventName.SUBSCRIPTION_CANCELLED, user=row.user, properties={"plan": str(row.plan)})
+                event_track(name=EventName.SUBSCRIPTION_CANCELLED, user=row.contact, properties={"plan": str(row.plan)})
             renewal_reminder_reschedule(subscription=row)
             payment_failed_final_cancel(subscription=row)
         return row

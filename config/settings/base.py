@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "anymail",
     "accounts",
     "billing",
+    "teams",
     "courses",
     "progress",
     "emails",
@@ -354,6 +355,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 STRIPE_PRICE_MONTHLY = env("STRIPE_PRICE_MONTHLY", "price_monthly_demo")
 STRIPE_PRICE_ANNUAL = env("STRIPE_PRICE_ANNUAL", "price_annual_demo")
+# Team plans (issue 17): per-seat prices, bought with an adjustable quantity of at least TEAM_MIN_SEATS.
+STRIPE_PRICE_TEAM_MONTHLY = env("STRIPE_PRICE_TEAM_MONTHLY", "price_team_monthly_demo")
+STRIPE_PRICE_TEAM_ANNUAL = env("STRIPE_PRICE_TEAM_ANNUAL", "price_team_annual_demo")
 STRIPE_API_BASE = env("STRIPE_API_BASE")
 STRIPE_API_VERSION = "2026-10-28.endive"  # the version stripe 16.x pins
 STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))  # per request; a webhook must answer fast
@@ -367,6 +371,12 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300  # signatures older than 5 minutes are re
 # Display and MRR amounts in whole dollars (seed: monthly 49, annual 399).
 PLAN_PRICE_MONTHLY = 49
 PLAN_PRICE_ANNUAL = 399
+# Per seat, whole dollars (display, the proration fallback text and MRR); Stripe's price is the truth.
+PLAN_PRICE_TEAM_MONTHLY = int(env("PLAN_PRICE_TEAM_MONTHLY", "39"))
+PLAN_PRICE_TEAM_ANNUAL = int(env("PLAN_PRICE_TEAM_ANNUAL", "319"))
+TEAM_MIN_SEATS = 2
+TEAM_MAX_SEATS = 1000  # a bigger order is a conversation with sales, and keeps absurd numbers out
+TEAM_INVITATION_DAYS = int(env("TEAM_INVITATION_DAYS", "14"))
 REFUND_WINDOW_DAYS = 90
 
 # Revenue and retention (issue 16; README "Trials, the cancel flow and win-back").

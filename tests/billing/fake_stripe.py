@@ -253,6 +253,7 @@ class FakeStripe:
             ("GET", r"/v1/subscriptions/([^/]+)", self._subscription_get),
             ("DELETE", r"/v1/subscriptions/([^/]+)", self._subscription_cancel),
             ("POST", r"/v1/subscriptions/([^/]+)", self._subscription_update),
+            ("POST", r"/v1/invoices/create_preview", self._invoice_preview),
             ("GET", r"/v1/invoices", self._invoice_list),
             ("GET", r"/v1/invoice_payments", self._invoice_payment_list),
             ("POST", r"/v1/refunds", self._refund_create),
@@ -278,6 +279,19 @@ class FakeStripe:
         customer = params.get("customer")
         if customer and customer not in self.customers:
             return self._missing("customer", customer)
+        if params.get("line_items[0][adjustable_quantity][enabled]") == "true":
+            # Stripe: the quantity must sit inside the adjustable range (and minimum ≥ 0, maximum ≤ 999999).
+            low = int(params.get("line_items[0][adjustable_quantity][minimum]", "0"))
+            high = int(params.get("line_items[0][adjustable_quantity][maximum]", "99"))
+            quantity = int(params.get("line_items[0][quantity]", "1"))
+            if not low <= quantity <= high or high > 999999:
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "param": "line_items[0][quantity]",
+                        "message": "Quantity must be between the adjustable minimum and maximum.",
+                    }
+                }
         session_id = self._next_id("cs_test")
         session = {
             "id": session_id,
@@ -326,9 +340,31 @@ class FakeStripe:
         subscription.update(status="canceled", canceled_at=now, ended_at=now)
         return 200, subscription
 
+    # --- seats: quantity updates and their prorated previews (API 2026-10-28) --------------------------
+
+    @staticmethod
+    def _proration(subscription: dict[str, Any], quantity: int, when: int) -> int:
+        """Stripe's proration for a quantity change on the first item, in cents: the unit price times the
+        change, for the share of the current period left at `when`."""
+        item = subscription["items"]["data"][0]
+        start, end = item["current_period_start"], item["current_period_end"]
+        share = max(0.0, min(1.0, (end - when) / (end - start))) if end > start else 0.0
+        return round((quantity - int(item.get("quantity") or 1)) * int(item["price"]["unit_amount"]) * share)
+
+    def _item_change(self, subscription: dict[str, Any], params: dict[str, str], prefix: str) -> tuple[int, dict] | int:
+        item = subscription["items"]["data"][0]
+        if params.get(f"{prefix}[0][id]") != item["id"]:
+            return self._missing("subscription_item", params.get(f"{prefix}[0][id]", ""))
+        try:
+            quantity = int(params[f"{prefix}[0][quantity]"])
+        except (KeyError, ValueError):
+            return 400, {"error": {"type": "invalid_request_error", "message": "Invalid integer: quantity"}}
+        return quantity
+
     def _subscription_update(self, params: dict[str, str], subscription_id: str) -> tuple[int, dict]:
         """The update parameters Syllabus sends: cancel_at_period_end, pause_collection (an empty value
-        unsets it), metadata (an empty value deletes the key), discounts[0][coupon], items[0][price]."""
+        unsets it), metadata (an empty value deletes the key), discounts[0][coupon], items[0][price], and
+        items[0][quantity] for seats (prorated; proration_behavior=always_invoice bills it at once)."""
         subscription = self.subscriptions.get(subscription_id)
         if subscription is None:
             return self._missing("subscription", subscription_id)
@@ -378,7 +414,48 @@ class FakeStripe:
                     metadata.pop(name, None)
                 else:
                     metadata[name] = value
+        if "items[0][quantity]" in params:
+            quantity = self._item_change(subscription, params, "items")
+            if isinstance(quantity, tuple):
+                return quantity
+            when = int(params.get("proration_date") or time.time())
+            amount = self._proration(subscription, quantity, when)
+            subscription["items"]["data"][0]["quantity"] = quantity
+            subscription["quantity"] = quantity
+            if params.get("proration_behavior") == "always_invoice":
+                invoice_id = self._next_id("in")
+                self.invoices[invoice_id] = {
+                    "id": invoice_id,
+                    "object": "invoice",
+                    "status": "paid" if amount > 0 else "draft",
+                    "amount_paid": max(amount, 0),
+                    "total": amount,
+                    "created": int(time.time()),
+                    "billing_reason": "subscription_update",
+                    "parent": {
+                        "type": "subscription_details",
+                        "subscription_details": {"subscription": subscription_id},
+                    },
+                }
         return 200, subscription
+
+    def _invoice_preview(self, params: dict[str, str]) -> tuple[int, dict]:
+        subscription = self.subscriptions.get(params.get("subscription", ""))
+        if subscription is None:
+            return self._missing("subscription", params.get("subscription", ""))
+        quantity = self._item_change(subscription, params, "subscription_details[items]")
+        if isinstance(quantity, tuple):
+            return quantity
+        when = int(params.get("subscription_details[proration_date]") or time.time())
+        amount = self._proration(subscription, quantity, when)
+        return 200, {
+            "id": None,  # a preview has no id: it is not an invoice yet
+            "object": "invoice",
+            "currency": subscription.get("currency", "usd"),
+            "total": amount,
+            "amount_due": max(amount, 0),
+            "subscription_proration_date": when,
+        }
 
     def _invoice_list(self, params: dict[str, str]) -> tuple[int, dict]:
         def matches(invoice: dict[str, Any]) -> bool:

@@ -23,7 +23,9 @@ SEED_FIELDS = [
     ("accounts.User", "created_at", False, None),
     ("accounts.User", "updated_at", False, None),
     ("accounts.User", "marketing_opt_out", False, False),
-    ("billing.Subscription", "user", False, None),
+    # Deliberate (DESIGN.md §12, issue 17): null on a team's subscription, whose owner is `team`; the
+    # constraint `subscription_one_owner` keeps exactly one owner, so a learner's row still always has its user.
+    ("billing.Subscription", "user", True, None),
     ("billing.Subscription", "stripe_customer_id", False, None),
     ("billing.Subscription", "stripe_subscription_id", False, None),
     ("billing.Subscription", "status", False, None),
