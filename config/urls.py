@@ -9,6 +9,7 @@ admin.site.index_title = "Course, learners, billing and email"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("", include("ops.urls")),  # /readyz, /metrics
     # /admin/analytics/ is mounted before the admin's catch-all.
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),

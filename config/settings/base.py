@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from django_guid.integrations import CeleryIntegration
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -50,15 +53,21 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.usersessions",
     "anymail",
+    "django_guid",
     "accounts",
     "billing",
     "courses",
     "progress",
     "emails",
     "analytics",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id (X-Request-ID), and so do the Celery tasks
+    # it queues (ops: DJANGO_GUID's Celery integration). Then request metrics wrap the whole stack.
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,6 +81,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     # After authentication: learners finish onboarding before the learning pages.
     "accounts.middleware.OnboardingRequiredMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -307,12 +317,75 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
 
+# --- Celery queues ---------------------------------------------------------------------------
+# One queue per kind of work, so a slow rollup never delays a payment-failed email: `emails` (sends and the
+# drain), `webhooks` (processing stored provider events), `analytics` (rollups) and `default` (the rest).
+# A worker started without -Q consumes every queue below (make run, the tests); production runs a worker
+# per queue (docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_QUEUE_NAMES = ("default", "emails", "webhooks", "analytics")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    "emails.tasks.*": {"queue": "emails"},
+    "billing.tasks.*": {"queue": "webhooks"},
+    "courses.tasks.*": {"queue": "webhooks"},
+    "analytics.tasks.*": {"queue": "analytics"},
+}
+
+# --- Operations: request ids, metrics, error reporting --------------------------------------------
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",  # a load balancer's id is kept when it is a valid UUID
+    "RETURN_HEADER": True,
+    # Tasks carry the id of the request that queued them (a message header); the worker logs with it.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+    "IGNORE_URLS": ["healthz", "readyz", "metrics"],
+}
+# /metrics (Prometheus) answers only to `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+METRICS_TOKEN = env("METRICS_TOKEN")
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration as SentryCeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        integrations=[DjangoIntegration(), SentryCeleryIntegration()],
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        send_default_pii=False,  # learners' emails and addresses stay out of the error tracker
+    )
+
 # --- Logging ---------------------------------------------------------------------------------
-LOGGING = {
+# `LOG_FORMAT=json` (production's default) writes one JSON object per line for a log pipeline; every line
+# of a request, and of the Celery tasks it queued, carries the same `correlation_id` (the request id).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ValueError("LOG_FORMAT must be 'plain' or 'json'.")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "correlation_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "celery_tracing": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(celery_parent_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["correlation_id", "celery_tracing"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "django_guid": {"level": "WARNING"}},
 }

@@ -118,7 +118,7 @@ def test_a_row_due_now_is_sent_by_the_worker_when_the_signup_commits(worker):
         user = UserFactory()
         triggers.signup_emails_queue(user=user)
         # Not yet committed: nothing was published to the broker.
-        assert redis.Redis.from_url(BROKER).llen("celery") == 0
+        assert redis.Redis.from_url(BROKER).llen("emails") == 0
 
     welcome = EmailQueue.objects.get(user_id=user.pk, template=EmailTemplate.WELCOME)
     wait_for(
