@@ -38,7 +38,11 @@ def banner(client) -> str:
 
 def email(status: str, *, scheduled_for, key: str) -> EmailQueue:
     return EmailQueue.objects.create(
-        user=UserFactory(), template=EmailTemplate.WELCOME, scheduled_for=scheduled_for, status=status, idempotency_key=key
+        user=UserFactory(),
+        template=EmailTemplate.WELCOME,
+        scheduled_for=scheduled_for,
+        status=status,
+        idempotency_key=key,
     )
 
 
@@ -72,7 +76,9 @@ def test_a_row_waiting_out_its_retry_backoff_is_not_behind(admin_client):
 
 def test_failed_and_stuck_webhook_events(admin_client):
     now = timezone.now()
-    StripeEvent.objects.create(stripe_event_id="evt_1", type="invoice.paid", stripe_created=now, payload={}, status="FAILED")
+    StripeEvent.objects.create(
+        stripe_event_id="evt_1", type="invoice.paid", stripe_created=now, payload={}, status="FAILED"
+    )
     MuxEvent.objects.create(mux_event_id="mux_1", type="video.asset.ready", payload={}, status="RECEIVED")
     MuxEvent.objects.filter(mux_event_id="mux_1").update(received_at=now - timedelta(minutes=25))
     html = banner(admin_client)
