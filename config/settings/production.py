@@ -49,9 +49,7 @@ if LOG_FORMAT not in {"plain", "json"}:
 LOGGING = {**LOGGING, "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": LOG_FORMAT}}}
 
 # Several web instances share nothing on local disk: uploads go to S3 unless an operator says otherwise.
-if not env("AWS_STORAGE_BUCKET_NAME") and not env_bool(
-    "ALLOW_LOCAL_MEDIA_STORAGE", False
-):
+if not env("AWS_STORAGE_BUCKET_NAME") and not env_bool("ALLOW_LOCAL_MEDIA_STORAGE", False):
     raise ImproperlyConfigured(
         "Production keeps lesson files on S3: set AWS_STORAGE_BUCKET_NAME (or ALLOW_LOCAL_MEDIA_STORAGE=1 for a "
         "single-instance deployment with a persistent volume)."
