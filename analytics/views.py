@@ -15,6 +15,7 @@ from analytics.forms import DateRangeForm
 from analytics.middleware import analytics_session_id
 from analytics.selectors import Dashboard, Window, dashboard
 from analytics.services import event_track_for_request
+from billing.plans import plans_all
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -100,6 +101,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "form": shown,
         "data": data,
         "charts": _charts(data),
+        "mrr_plans": plans_all(),
         "csv_url": reverse("analytics:dashboard_csv") + (f"?{urlencode(query)}" if query else ""),
     }
     return render(request, "admin/analytics/dashboard.html", context)

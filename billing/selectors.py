@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
+from billing.plans import mrr_amount, plan_get
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -53,14 +54,12 @@ def is_refund_eligible(subscription: Subscription, *, now: datetime | None = Non
 
 def mrr() -> Decimal:
     """Monthly recurring revenue in dollars: the seed's query — 49 per ACTIVE monthly and
-    399/12 per ACTIVE annual subscription (amounts from settings). One query."""
+    399/12 per ACTIVE annual subscription (amounts from `billing.plans`). One query."""
     counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
         monthly=Count("pk", filter=Q(plan=SubscriptionPlan.MONTHLY)),
         annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
     )
-    monthly = Decimal(settings.PLAN_PRICE_MONTHLY) * counts["monthly"]
-    annual = Decimal(settings.PLAN_PRICE_ANNUAL) * counts["annual"] / 12
-    return (monthly + annual).quantize(Decimal("0.01"))
+    return mrr_amount(monthly=counts["monthly"], annual=counts["annual"])
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,13 @@ def mrr_by_plan() -> list[PlanRevenue]:
             plan=SubscriptionPlan.MONTHLY,
             label=SubscriptionPlan.MONTHLY.label,
             active=counts["monthly"],
-            mrr=(Decimal(settings.PLAN_PRICE_MONTHLY) * counts["monthly"]).quantize(cent),
+            mrr=plan_get(SubscriptionPlan.MONTHLY).mrr_of(counts["monthly"]).quantize(cent),
         ),
         PlanRevenue(
             plan=SubscriptionPlan.ANNUAL,
             label=SubscriptionPlan.ANNUAL.label,
             active=counts["annual"],
-            mrr=(Decimal(settings.PLAN_PRICE_ANNUAL) * counts["annual"] / 12).quantize(cent),
+            mrr=plan_get(SubscriptionPlan.ANNUAL).mrr_of(counts["annual"]).quantize(cent),
         ),
     ]
 
@@ -99,8 +98,3 @@ def is_past_due(user: User | AnonymousUser) -> bool:
     """Show the dunning banner? The learner's subscription is PAST_DUE (access continues)."""
     subscription = subscription_for(user)
     return subscription is not None and subscription.status == SubscriptionStatus.PAST_DUE
-
-
-def annual_saving() -> int:
-    """Dollars a year the annual plan saves against twelve monthly payments."""
-    return 12 * settings.PLAN_PRICE_MONTHLY - settings.PLAN_PRICE_ANNUAL

@@ -17,13 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing import services
 from billing.models import SubscriptionPlan
-from billing.selectors import annual_saving, has_access, subscription_for
+from billing.plans import annual_saving, annual_saving_percent, plan_for_key, plan_get
+from billing.selectors import has_access, subscription_for
 from billing.stripe_client import StripeUnavailable
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-PLANS = {"monthly": SubscriptionPlan.MONTHLY, "annual": SubscriptionPlan.ANNUAL}
 
 
 def _redirect_303(url: str) -> HttpResponseRedirect:
@@ -48,14 +47,14 @@ def _course_entry_url(user: User) -> str:
 @require_GET
 def pricing(request: HttpRequest) -> HttpResponse:
     subscription = subscription_for(request.user)
-    saving = annual_saving()
+    monthly, annual = plan_get(SubscriptionPlan.MONTHLY), plan_get(SubscriptionPlan.ANNUAL)
     context = {
-        "price_monthly": settings.PLAN_PRICE_MONTHLY,
-        "price_annual": settings.PLAN_PRICE_ANNUAL,
-        "annual_saving": saving,
-        "twelve_monthly": 12 * settings.PLAN_PRICE_MONTHLY,
-        "annual_saving_percent": round(100 * saving / (12 * settings.PLAN_PRICE_MONTHLY)),
-        "annual_per_month": f"{settings.PLAN_PRICE_ANNUAL / 12:.2f}",
+        "price_monthly": monthly.price,
+        "price_annual": annual.price,
+        "annual_saving": annual_saving(),
+        "twelve_monthly": 12 * monthly.price,
+        "annual_saving_percent": annual_saving_percent(),
+        "annual_per_month": f"{annual.price / 12:.2f}",
         "subscription": subscription,
         "subscribed": subscription is not None and subscription.grants_access,
         "has_access": has_access(request.user),
@@ -69,7 +68,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         # Signed out: sign in, then come back to choose the plan again (this endpoint is POST-only).
         return redirect_to_login(reverse("billing:pricing"))
     user: User = request.user  # type: ignore[assignment]
-    plan = PLANS.get(request.POST.get("plan", ""))
+    plan = plan_for_key(request.POST.get("plan", ""))
     if plan is None:
         return render(request, "billing/error.html", {"message": "Choose the monthly or the annual plan."}, status=400)
     subscription = subscription_for(user)

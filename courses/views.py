@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from analytics.models import EventName
 from analytics.services import event_track
+from billing.plans import annual_saving, plans_all
 from billing.selectors import has_access
 from courses import mux
 from courses.models import Lesson, PlaybackPolicy
@@ -49,26 +50,24 @@ RESUME_TAIL_SECONDS = 5
 
 
 def plans() -> list[dict[str, Any]]:
-    monthly, annual = settings.PLAN_PRICE_MONTHLY, settings.PLAN_PRICE_ANNUAL
-    savings = monthly * 12 - annual
-    return [
-        {
-            "key": "monthly",
-            "name": "Monthly",
-            "price": monthly,
-            "period": "month",
-            "note": "Cancel any time.",
-            "featured": False,
-        },
-        {
-            "key": "annual",
-            "name": "Annual",
-            "price": annual,
-            "period": "year",
-            "note": f"About ${annual / 12:.0f} a month — save ${savings} a year." if savings > 0 else "Billed yearly.",
-            "featured": True,
-        },
-    ]
+    saving = annual_saving()
+    cards = []
+    for plan in plans_all():
+        if plan.interval == "year":
+            note = f"About ${plan.price / 12:.0f} a month — save ${saving} a year." if saving > 0 else "Billed yearly."
+        else:
+            note = "Cancel any time."
+        cards.append(
+            {
+                "key": plan.key,
+                "name": plan.name,
+                "price": plan.price,
+                "period": plan.interval,
+                "note": note,
+                "featured": plan.interval == "year",
+            }
+        )
+    return cards
 
 
 # --- Player ----------------------------------------------------------------------------------------

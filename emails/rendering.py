@@ -21,6 +21,8 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
+from billing.models import SubscriptionPlan
+from billing.plans import annual_saving, plan_get
 from emails.models import MARKETING_TEMPLATES, EmailTemplate
 from emails.tokens import unsubscribe_token_for
 
@@ -74,9 +76,8 @@ def _site_domain() -> str:
 
 
 def _plan_amount(plan: str | None) -> tuple[str, int]:
-    if plan == "ANNUAL":
-        return "Annual", settings.PLAN_PRICE_ANNUAL
-    return "Monthly", settings.PLAN_PRICE_MONTHLY
+    chosen = plan_get(plan or "")
+    return chosen.name, chosen.price
 
 
 def _when(value: Any) -> datetime | None:
@@ -114,8 +115,8 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
     if template in {EmailTemplate.WELCOME, EmailTemplate.START_JOURNEY}:
         return {"free_lesson": _free_lesson()}
     if template in {EmailTemplate.ABANDONMENT_1, EmailTemplate.ABANDONMENT_2, EmailTemplate.ABANDONMENT_3}:
-        monthly, annual = settings.PLAN_PRICE_MONTHLY, settings.PLAN_PRICE_ANNUAL
-        return {"price_monthly": monthly, "price_annual": annual, "annual_saving": monthly * 12 - annual}
+        monthly, annual = plan_get(SubscriptionPlan.MONTHLY), plan_get(SubscriptionPlan.ANNUAL)
+        return {"price_monthly": monthly.price, "price_annual": annual.price, "annual_saving": annual_saving()}
     if template == EmailTemplate.MODULE_COMPLETE:
         return {"module_title": data.get("module_title") or "a module", **_progress(user)}
     if template == EmailTemplate.INACTIVE_NUDGE:
