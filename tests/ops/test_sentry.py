@@ -31,7 +31,7 @@ def test_an_unhandled_error_is_reported_to_sentry() -> None:
     envelopes: list[bytes] = []
 
     class Sink(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
