@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.billing.conftest import _fake_stripe_server, fake_stripe  # noqa: F401 - the billing fixtures, reused
+
 
 def free_port() -> int:
     with socket.socket() as probe:
