@@ -9,18 +9,33 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install check lint typecheck migrations-check pytest bench clean browser-deps
+.PHONY: run test install lock lock-upgrade check lint typecheck migrations-check pytest bench clean browser-deps
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (looked for '$(PYTHON)')."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+# Python packages come from the lock files (exact versions and hashes, from pyproject.toml by uv): `make lock`
+# after editing pyproject.toml, `make lock-upgrade` to move every package to its newest allowed version.
+LOCK := requirements/dev.txt
+PRODUCTION_LOCK := requirements/production.txt
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --no-header
+
+$(STAMP): $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(UV_COMPILE) --extra dev -o $(LOCK) pyproject.toml
+	$(UV_COMPILE) -o $(PRODUCTION_LOCK) pyproject.toml
+
+lock-upgrade: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(UV_COMPILE) --upgrade --extra dev -o $(LOCK) pyproject.toml
+	$(UV_COMPILE) --upgrade -o $(PRODUCTION_LOCK) pyproject.toml
 
 ## make run: the site on http://127.0.0.1:8000 with demo content, a Celery worker and beat.
 # Links the site builds (the printed admin login, email links, Stripe return URLs) follow HOST and PORT.
