@@ -19,6 +19,7 @@ EXEMPT_PREFIXES = (
     "/emails/",
     "/billing/",
     "/pricing/",
+    "/certificates/",  # public verify pages, shared with anyone
     "/static/",
     "/media/",
 )

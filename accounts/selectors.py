@@ -103,10 +103,13 @@ def _subscription_export(subscription: Subscription | None) -> dict[str, Any] | 
 def user_data_export(*, user: User) -> dict[str, Any]:
     """Everything the product stores about `user`, as JSON-ready data ("Download my data"):
     profile, email addresses, connected accounts, lesson progress, subscription, analytics events
-    and the log of emails sent. Seven queries, however much there is."""
+    the log of emails sent, notes, Q&A posts and the certificate. Ten queries, however much there is."""
     from analytics.selectors import user_events
+    from certificates.selectors import certificate_for
     from emails.selectors import user_email_logs
+    from notes.selectors import user_notes
     from progress.selectors import user_lesson_progress
+    from qa.selectors import user_posts
 
     progress = user_lesson_progress(user=user)
     events = user_events(user=user).values_list("event", "properties", "session_id", "created_at")
@@ -171,4 +174,45 @@ def user_data_export(*, user: User) -> dict[str, Any]:
             }
             for template, to, subject, status, error, sent_at in emails
         ],
+        "notes": [
+            {
+                "lesson_id": n.lesson_id,
+                "lesson_title": n.lesson.title,
+                "module_title": n.lesson.module.title,
+                "position_seconds": n.position_seconds,
+                "body": n.body,
+                "created_at": _iso(n.created_at),
+                "updated_at": _iso(n.updated_at),
+            }
+            for n in user_notes(user=user)
+        ],
+        "questions_and_answers": [
+            {
+                "id": p.pk,
+                "kind": "question" if p.question_id is None else "answer",
+                "question_id": p.question_id,
+                "lesson_id": p.lesson_id,
+                "lesson_title": p.lesson.title,
+                "body": p.body,
+                "is_answered": p.is_answered if p.question_id is None else None,
+                "is_hidden": p.is_hidden,
+                "created_at": _iso(p.created_at),
+                "edited_at": _iso(p.edited_at),
+            }
+            for p in user_posts(user=user)
+        ],
+        "certificate": _certificate_export(certificate_for(user=user)),
+    }
+
+
+def _certificate_export(certificate: Any) -> dict[str, Any] | None:
+    if certificate is None:
+        return None
+    return {
+        "id": certificate.pk,
+        "name": certificate.name,
+        "course_title": certificate.course_title,
+        "issued_at": _iso(certificate.issued_at),
+        "is_public": certificate.is_public,
+        "revoked_at": _iso(certificate.revoked_at),
     }

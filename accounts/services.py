@@ -144,7 +144,8 @@ def user_delete(*, user: User) -> None:
     billing raises StripeUnavailable, nothing is deleted and the learner is never billed for a deleted
     account), pending emails
     are cancelled, every signed-in session is ended, then the user row goes — with it the
-    subscription, progress, email logs, email addresses and social accounts; analytics events stay
+    subscription, progress, email logs, email addresses, social accounts, notes, Q&A posts (a question
+    takes its answers) and the certificate; analytics events stay
     with their user cleared (Event.user is SET_NULL).
     """
     from allauth.usersessions.models import UserSession

@@ -322,6 +322,13 @@ def user_has_event(*, user_id: str, name: str) -> bool:
     return Event.objects.filter(user_id=user_id, event=name).exists()
 
 
+def users_with_event(*, user_ids: list[str], name: str) -> set[str]:
+    """Which of these users have ever recorded `name`. One query (the email drain's batched guard)."""
+    if not user_ids:
+        return set()
+    return set(Event.objects.filter(user_id__in=user_ids, event=name).values_list("user_id", flat=True).distinct())
+
+
 def user_events(*, user: User) -> QuerySet[Event]:
     """All of `user`'s events, oldest first (the data export)."""
     return Event.objects.filter(user=user).order_by("created_at")

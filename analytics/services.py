@@ -49,13 +49,18 @@ def event_track(
     """Record `name` for a user or an anonymous session id, with properties.
 
     An unknown name is a programming error and raises. A database failure is logged and
-    swallowed (a savepoint keeps the caller's transaction usable): tracking never breaks a request.
+    swallowed (inside a transaction a savepoint keeps the caller's transaction usable; outside one
+    the INSERT commits on its own): tracking never breaks a request.
     """
     if name not in EventName.values:
         raise UnknownEventName(f"Unknown event name {name!r}.")
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
     try:
+        if not transaction.get_connection().in_atomic_block:
+            # Autocommit (a page view): the INSERT is its own transaction already; a savepoint here
+            # would cost a BEGIN and a COMMIT round trip on every request.
+            return Event.objects.create(event=name, user=user, session_id=session_id, properties=properties)
         with transaction.atomic():
             return Event.objects.create(event=name, user=user, session_id=session_id, properties=properties)
     except DatabaseError:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -17,13 +20,21 @@ def _check_database() -> str:
     return "ok"
 
 
+@lru_cache(maxsize=4)
+def _redis_client(url: str) -> Any:
+    """One client (and so one connection pool) per process and URL: a probe every few seconds must
+    not open a new TCP connection each time. A connection that broke is dropped by the pool and the
+    next ping reconnects, so an outage and a recovery both show on the next probe."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
 def _check_redis() -> str:
     if not settings.REDIS_URL:
         return "not configured (embedded broker, local cache)"
-    import redis
-
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+        _redis_client(settings.REDIS_URL).ping()
     except Exception as exc:  # noqa: BLE001
         return f"unreachable: {exc.__class__.__name__}"
     return "ok"

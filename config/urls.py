@@ -18,6 +18,9 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("progress.urls")),
     path("", include("emails.urls")),
+    path("", include("qa.urls")),
+    path("", include("notes.urls")),
+    path("", include("certificates.urls")),
     path("", include("courses.urls")),
 ]
 # Lesson files are never served from /media/: they go through the access-checked download view.

@@ -1,10 +1,48 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Deferrable
 
 from config.ids import new_id
 from config.provider_events import ProviderEvent, ProviderEventStatus
+
+
+class ContentQuerySet(models.QuerySet):
+    """Course content rows. Writes that bypass `save()`/`delete()` signals (queryset `update()`,
+    `bulk_create()`, `bulk_update()` — reorders, admin actions, drag-and-drop) still tell the learner
+    pages' cache that content changed (`courses.structure`); single saves and deletes are covered by
+    `courses.receivers`. This is cache bookkeeping only, no business rule."""
+
+    def update(self, **kwargs: Any) -> int:
+        rows = super().update(**kwargs)
+        _content_changed()
+        return rows
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        _content_changed()
+        return rows
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        _content_changed()
+        return created
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        deleted = super().delete()
+        _content_changed()
+        return deleted
+
+
+def _content_changed() -> None:
+    from courses.structure import content_changed
+
+    content_changed()
+
+
+ContentManager = models.Manager.from_queryset(ContentQuerySet)
 
 
 class Module(models.Model):
@@ -16,6 +54,8 @@ class Module(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContentManager()
 
     class Meta:
         ordering = ["order"]
@@ -66,6 +106,8 @@ class Lesson(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ContentManager()
+
     class Meta:
         ordering = ["module__order", "order"]
         indexes = [
@@ -100,6 +142,8 @@ class Asset(models.Model):
     order = models.IntegerField(default=0)
 
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContentManager()
 
     class Meta:
         ordering = ["order", "created_at"]

@@ -53,31 +53,63 @@ def _private_key_pem(raw: str) -> str:
     return decoded
 
 
+@lru_cache(maxsize=4)
+def _signing_key(raw: str) -> Any:
+    """The signing key, parsed once per process: parsing a PEM costs far more than signing with it
+    (it was most of a lesson page's CPU when done for each of the three tokens)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        return load_pem_private_key(_private_key_pem(raw).encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured("MUX_SIGNING_PRIVATE_KEY is not a readable unencrypted private key.") from exc
+
+
 def signing_configured() -> bool:
     return bool(settings.MUX_SIGNING_KEY_ID and settings.MUX_SIGNING_PRIVATE_KEY)
+
+
+# A token set minted this recently is handed out again instead of signing three new JWTs (RSA signing
+# was most of a lesson page's CPU). The tokens name only the playback id, not the learner, and are
+# handed out only after the access check, so sharing them between learners reveals nothing; they still
+# expire — at most this many seconds sooner than freshly minted ones would.
+TOKEN_REUSE_SECONDS = 60
+_minted: dict[tuple[str, str, str, int], PlaybackTokens] = {}
+_MINTED_MAX = 2048
 
 
 def playback_tokens(playback_id: str, *, ttl_seconds: int | None = None) -> PlaybackTokens:
     """Short-lived playback, thumbnail and storyboard tokens for a signed playback id.
 
     Call only after the access check (`courses.selectors.lesson_access`) allowed the lesson.
+    Tokens minted for the same playback id in the last `TOKEN_REUSE_SECONDS` are reused.
     """
     if not signing_configured():
         raise ImproperlyConfigured("MUX_SIGNING_KEY_ID and MUX_SIGNING_PRIVATE_KEY are needed for signed playback.")
-    key = _private_key_pem(settings.MUX_SIGNING_PRIVATE_KEY)
-    expires_at = int(time.time()) + (ttl_seconds or settings.MUX_PLAYBACK_TOKEN_TTL_SECONDS)
+    ttl = ttl_seconds or settings.MUX_PLAYBACK_TOKEN_TTL_SECONDS
+    now = int(time.time())
+    cache_key = (playback_id, settings.MUX_SIGNING_KEY_ID, settings.MUX_SIGNING_PRIVATE_KEY, ttl)
+    held = _minted.get(cache_key)
+    if held is not None and 0 <= now - (held.expires_at - ttl) < TOKEN_REUSE_SECONDS:
+        return held
+    key = _signing_key(settings.MUX_SIGNING_PRIVATE_KEY)
+    expires_at = now + ttl
     headers = {"kid": settings.MUX_SIGNING_KEY_ID}
 
     def sign(aud: str) -> str:
         claims = {"sub": playback_id, "aud": aud, "exp": expires_at, "kid": settings.MUX_SIGNING_KEY_ID}
         return jwt.encode(claims, key, algorithm="RS256", headers=headers)
 
-    return PlaybackTokens(
+    tokens = PlaybackTokens(
         playback=sign(AUDIENCES["playback"]),
         thumbnail=sign(AUDIENCES["thumbnail"]),
         storyboard=sign(AUDIENCES["storyboard"]),
         expires_at=expires_at,
     )
+    if len(_minted) >= _MINTED_MAX:
+        _minted.clear()
+    _minted[cache_key] = tokens
+    return tokens
 
 
 # --- Mux API: direct uploads ------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -10,11 +11,23 @@ from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
 from courses.models import Asset, Lesson, Module
+from courses.structure import CourseStructure, course_structure, structure_pinned
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from accounts.models import User
+
+
+def published_course() -> CourseStructure:
+    """The published course (modules, lessons, files) as every learner sees it, cached per content
+    version: no query when nothing changed. For learner pages; staff views read the models."""
+    return course_structure()
+
+
+def published_course_pinned() -> AbstractContextManager[CourseStructure]:
+    """`published_course()` read once for a whole block of work (a batch of emails)."""
+    return structure_pinned()
 
 
 def published_modules() -> QuerySet[Module]:

@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -27,17 +29,14 @@ from courses.models import Lesson, PlaybackPolicy
 from courses.selectors import (
     LessonAccess,
     asset_get,
-    first_free_lesson,
-    landing_modules,
     lesson_access,
     lesson_assets,
     lesson_get,
     lesson_neighbours,
     module_lessons_for,
-    published_lessons,
-    published_modules,
 )
 from courses.storage import AssetFileMissing, asset_download
+from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body
 from progress.selectors import completed_lesson_ids, progress_for_lessons
 
 logger = logging.getLogger(__name__)
@@ -133,55 +132,87 @@ def player_for(lesson: Lesson, *, position: int) -> Player:
 
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
-    modules: list[Any] = list(landing_modules())  # annotated with lesson_count / total_seconds
+    structure = course_structure()
     context = {
-        "modules": modules,
-        "lesson_total": sum(m.lesson_count for m in modules),
-        "seconds_total": sum(m.total_seconds for m in modules),
-        "free_lesson": first_free_lesson(),
+        "modules": structure.modules,  # each with lesson_count / total_seconds
+        "lesson_total": len(structure.lessons),
+        "seconds_total": structure.seconds_total,
+        "free_lesson": structure.free_lesson,
         "plans": plans(),
     }
     return render(request, "courses/landing.html", context)
 
 
+def _row_state(lesson: LessonEntry, *, completed: set[str], full_access: bool) -> str:
+    if lesson.pk in completed:
+        return "done"
+    return "open" if lesson.is_free or full_access else "locked"
+
+
 @require_GET
 def course_outline(request: HttpRequest) -> HttpResponse:
+    """The cached structure with this learner's state overlaid: per lesson, the row already rendered
+    for its state is picked (see templates/courses/_outline_lesson.html); per module, the counts."""
     user = request.user
-    modules = list(published_modules())
-    lessons = list(published_lessons())
+    structure = course_structure()
     completed = completed_lesson_ids(user=user) if user.is_authenticated else set()  # type: ignore[arg-type]
     full_access = has_access(user)
-    by_module: dict[str, list[dict[str, Any]]] = {m.pk: [] for m in modules}
-    for lesson in lessons:
-        by_module[lesson.module_id].append(
-            {"lesson": lesson, "completed": lesson.pk in completed, "locked": not (lesson.is_free or full_access)}
-        )
     sections: list[dict[str, Any]] = []
-    for module in modules:
-        items = by_module[module.pk]
-        done = sum(1 for item in items if item["completed"])
+    for module in structure.modules:
+        rows: list[str] = []
+        done = 0
+        for lesson in module.lessons:
+            state = _row_state(lesson, completed=completed, full_access=full_access)
+            done += state == "done"
+            rows.append(lesson.rows[state])
+        total = len(module.lessons)
         sections.append(
             {
                 "module": module,
-                "lessons": items,
+                "rows": SafeString("".join(rows)),
                 "done": done,
-                "total": len(items),
-                "percent": round(100 * done / len(items)) if items else 0,
-                "seconds": sum(item["lesson"].video_duration or 0 for item in items),
+                "total": total,
+                "percent": round(100 * done / total) if total else 0,
+                "seconds": module.total_seconds,
             }
         )
     context = {
         "sections": sections,
         "full_access": full_access,
-        "lesson_total": len(lessons),
+        "lesson_total": len(structure.lessons),
         "done_total": sum(s["done"] for s in sections),
     }
     return render(request, "courses/outline.html", context)
 
 
+@dataclass(frozen=True)
+class LessonNav:
+    siblings: list[Any]  # the module's lessons listed beside the lesson
+    previous: Any
+    following: Any
+    assets: list[Any]
+
+
+def _lesson_nav(structure: CourseStructure, user: Any, lesson: Lesson) -> LessonNav:
+    """What the lesson page lists around the lesson: its module's lessons, previous / next, its files.
+
+    Learners on a published lesson: from the cached structure (no query). Staff (who also see drafts)
+    and previews of unpublished lessons: from the database.
+    """
+    if not user.is_staff and lesson.published and lesson.module.published:
+        module = structure.modules_by_id.get(lesson.module_id)
+        entry = structure.by_id.get(lesson.pk)
+        if module is not None and entry is not None:
+            before, after = structure.neighbours(lesson.pk)
+            return LessonNav(list(module.lessons), before, after, list(entry.assets))
+    previous, following = lesson_neighbours(lesson)
+    return LessonNav(list(module_lessons_for(user, lesson.module)), previous, following, list(lesson_assets(lesson)))
+
+
 @require_GET
 @never_cache  # per-learner content with short-lived tokens; access can change between two visits
 def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
+    structure = course_structure()  # before the lesson row: see `lesson_body`
     lesson = lesson_get(lesson_id)
     if lesson is None:
         raise Http404("No such lesson.")
@@ -198,29 +229,31 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     event_track(
         name=EventName.LESSON_VIEWED, user=user, properties={"lesson_id": lesson.pk, "module_id": lesson.module_id}
     )
-    siblings = list(module_lessons_for(user, lesson.module))
-    progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in siblings] + [lesson.pk])  # type: ignore[arg-type]
+    nav = _lesson_nav(structure, user, lesson)
+    progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in nav.siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
-    previous, following = lesson_neighbours(lesson)
+    following = nav.following
     full_access = has_access(user)
     context = {
         "lesson": lesson,
+        "body": lesson_body(structure, lesson),
         "module": lesson.module,
         "preview": not (lesson.published and lesson.module.published),
         "player": player_for(lesson, position=current.position_seconds if current else 0),
         "completed": bool(current and current.completed),
-        "assets": list(lesson_assets(lesson)),
-        "previous": previous,
+        "assets": nav.assets,
+        "previous": nav.previous,
         "next": following,
         "next_locked": bool(following and not (following.is_free or full_access)),
         "siblings": [
             {
                 "lesson": s,
+                "url": getattr(s, "url", "") or reverse("courses:lesson", args=[s.pk]),
                 "completed": bool(progress.get(s.pk) and progress[s.pk].completed),
                 "locked": not (s.is_free or full_access),
                 "current": s.pk == lesson.pk,
             }
-            for s in siblings
+            for s in nav.siblings
         ],
     }
     return render(request, "courses/lesson.html", context)

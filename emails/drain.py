@@ -29,14 +29,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from config.ids import new_id
-from emails.guards import cancel_reason, recipient
+from courses.selectors import published_course_pinned
+from emails.guards import cancel_reason, recipient, recipients
 from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
-from emails.rendering import email_context, email_render, email_subject
+from emails.rendering import PROGRESS_TEMPLATES, email_context, email_render, email_subject
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,157 @@ def _attempt_failed(item: EmailQueue, *, to: str, subject: str, exc: Exception, 
     return EmailStatus.PENDING
 
 
+# Rows of a claim are sent and recorded this many at a time, in one transaction holding their row
+# locks: one commit, one bulk UPDATE and one bulk INSERT of logs per chunk instead of per row. A process
+# that dies mid-chunk repeats at most this many emails after their lease (each with its Message-ID).
+SEND_CHUNK = 10
+_FINISH_FIELDS = ["status", "processed_at", "locked_until", "lock_token", "last_error", "attempts", "next_attempt_at"]
+
+
+class _RowByRow(Exception):
+    """A database error while deciding a chunk: nothing of it was sent; process its rows one by one."""
+
+
+@dataclass
+class _Decision:
+    item: EmailQueue
+    user: Any
+    reason: str | None = None
+    rendered: Any = None
+    error: Exception | None = None
+    subject: str = ""
+
+
+def _chunk_process(*, ids: list[str], lock_token: str, connection: Any, outcome: Counter[str]) -> None:
+    """Guard, send and record the claimed rows `ids` in one transaction (see SEND_CHUNK).
+
+    Same rules as `email_process`, row by row: a row is sent only while it is locked, still PENDING and
+    still this claim's; a guard, rendering or transport failure is that row's failed attempt. The
+    guards' reads are made once for the chunk (`recipients`), every row is decided and rendered before
+    the first is sent, and the rows' updates are grouped by outcome. A database error before sending
+    rolls the chunk back untouched and raises `_RowByRow`.
+    """
+    with transaction.atomic():
+        items = list(
+            EmailQueue.objects.select_for_update()
+            .filter(pk__in=ids, lock_token=lock_token, status=EmailStatus.PENDING)
+            .order_by("scheduled_for")
+        )
+        if len(items) < len(ids):
+            outcome["SKIPPED"] += len(ids) - len(items)  # done or reclaimed meanwhile: not this claim's
+        if not items:
+            return
+        try:
+            # One read of the published course for the chunk's emails (free lesson, progress).
+            with published_course_pinned():
+                users = recipients(
+                    [item.user_id for item in items],
+                    with_progress=any(item.template in PROGRESS_TEMPLATES for item in items),
+                )
+                decisions = [_decide(item, users.get(item.user_id)) for item in items]
+        except DatabaseError as exc:
+            raise _RowByRow from exc
+        now = timezone.now()
+        logs: list[EmailLog] = []
+        for decision in decisions:
+            outcome[_send(decision, now=now, connection=connection, logs=logs)] += 1
+        _record(items, now=now)
+        EmailLog.objects.bulk_create(logs)
+
+
+def _decide(item: EmailQueue, user: Any) -> _Decision:
+    decision = _Decision(item=item, user=user, subject=EmailTemplate(item.template).label)
+    if user is None:
+        return decision
+    try:
+        decision.reason = cancel_reason(item, user)
+        if decision.reason is None:
+            decision.rendered = email_render(template=item.template, user=user, data=item.data, message_key=item.pk)
+            decision.subject = decision.rendered.subject
+        else:
+            decision.subject = _subject_for_log(item, user)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — a guard or rendering failure is this row's failed attempt
+        decision.error = exc
+    return decision
+
+
+def _log_row(item: EmailQueue, *, to: str, subject: str, status: str, error: str | None = None) -> EmailLog:
+    return EmailLog(
+        user_id=item.user_id,
+        template=item.template,
+        to=to,
+        subject=subject[:255],
+        status=status,
+        error=error,
+        queue_item=item,
+    )
+
+
+def _send(decision: _Decision, *, now: datetime, connection: Any, logs: list[EmailLog]) -> str:
+    """Send one decided row (or not) and set its fields; its log is appended to `logs`."""
+    item, user = decision.item, decision.user
+
+    def finish(status: str, error: str = "") -> str:
+        item.status, item.processed_at, item.locked_until, item.lock_token = status, now, None, ""
+        item.last_error = error
+        return status
+
+    if user is None:
+        return finish(EmailStatus.CANCELLED, "user deleted")  # no EmailLog: its user went with the logs
+    if decision.reason is not None:
+        logs.append(
+            _log_row(item, to=user.email, subject=decision.subject, status=EmailStatus.CANCELLED, error=decision.reason)
+        )
+        return finish(EmailStatus.CANCELLED, decision.reason)
+    error = decision.error
+    if error is None:
+        try:
+            decision.rendered.message(connection=connection).send()
+        except Exception as exc:  # noqa: BLE001 — a transport failure is an attempt, retried
+            error = exc
+            if connection is not None:
+                connection.close()  # a broken SMTP session must not fail the rest of the batch
+    item.attempts += 1
+    if error is None:
+        logs.append(_log_row(item, to=user.email, subject=decision.subject, status=EmailStatus.SENT))
+        return finish(EmailStatus.SENT)
+    message = f"{type(error).__name__}: {error}"[:2000]
+    logger.warning("email %s (%s) attempt %d failed: %s", item.pk, item.template, item.attempts, message)
+    logs.append(_log_row(item, to=user.email, subject=decision.subject, status=EmailStatus.FAILED, error=message))
+    if item.attempts >= MAX_ATTEMPTS:
+        return finish(EmailStatus.FAILED, message)
+    item.next_attempt_at = now + backoff(item.attempts)
+    item.last_error, item.locked_until, item.lock_token = message, None, ""
+    return EmailStatus.PENDING
+
+
+def _record(items: list[EmailQueue], *, now: datetime) -> None:
+    """Write the chunk's rows: one UPDATE per distinct outcome (usually one: all SENT), not one per row."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for item in items:
+        key = (
+            item.status,
+            item.processed_at,
+            item.locked_until,
+            item.lock_token,
+            item.last_error,
+            item.next_attempt_at,
+        )
+        groups.setdefault((*key, item.attempts), []).append(item.pk)
+    for (status, processed_at, locked_until, lock_token, last_error, next_attempt_at, attempts), pks in groups.items():
+        EmailQueue.objects.filter(pk__in=pks).update(
+            status=status,
+            processed_at=processed_at,
+            locked_until=locked_until,
+            lock_token=lock_token,
+            last_error=last_error,
+            next_attempt_at=next_attempt_at,
+            attempts=attempts,
+        )
+
+
 def email_dispatch(*, queue_id: str) -> str | None:
     """Send one row now if it is due and nobody holds it (the on-commit path). Safe to call twice."""
     claim = email_queue_claim(limit=1, queue_id=queue_id)
@@ -202,14 +354,19 @@ def email_queue_drain(
             if not claim.ids:
                 break
             batches += 1
-            for queue_id in claim.ids:
+            for start in range(0, len(claim.ids), SEND_CHUNK):
+                chunk = claim.ids[start : start + SEND_CHUNK]
                 try:
-                    status = email_process(queue_id=queue_id, lock_token=claim.token, connection=connection)
+                    _chunk_process(ids=chunk, lock_token=claim.token, connection=connection, outcome=outcome)
+                except _RowByRow:
+                    logger.warning("a database error while deciding %s: sending them one by one", chunk, exc_info=True)
+                    for queue_id in chunk:
+                        status = email_process(queue_id=queue_id, lock_token=claim.token, connection=connection)
+                        outcome[status or "SKIPPED"] += 1
                 except Exception:
-                    # E.g. the database connection dropped: the row keeps its lease and comes back after it.
-                    logger.exception("email %s could not be processed; it will be reclaimed", queue_id)
-                    status = "ERROR"
-                outcome[status or "SKIPPED"] += 1
+                    # E.g. the database connection dropped: the rows keep their lease and come back after it.
+                    logger.exception("emails %s could not be processed; they will be reclaimed", chunk)
+                    outcome["ERROR"] += len(chunk)
             if time.monotonic() - started > time_budget:
                 break
     finally:

@@ -17,6 +17,8 @@ class EmailTemplate(models.TextChoices):
     RENEWAL_REMINDER = "RENEWAL_REMINDER", "Renewal reminder"
     PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
     PAYMENT_FAILED_FINAL = "PAYMENT_FAILED_FINAL", "Payment failed (final)"
+    QA_REPLY = "QA_REPLY", "Reply to your question"
+    CERTIFICATE = "CERTIFICATE", "Certificate earned"
 
 
 # Marketing mail honours `marketing_opt_out` and carries one-click unsubscribe headers (DESIGN.md §8);

@@ -43,6 +43,8 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     EmailTemplate.RENEWAL_REMINDER: {"period_end": "2026-02-01T00:00:00+00:00", "plan": "ANNUAL"},
     EmailTemplate.PAYMENT_FAILED: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
     EmailTemplate.PAYMENT_FAILED_FINAL: {"failed_at": "2026-01-10T12:00:00+00:00", "plan": "MONTHLY"},
+    EmailTemplate.QA_REPLY: {"question_id": "sample", "lesson_id": "sample", "since": None},
+    EmailTemplate.CERTIFICATE: {"certificate_id": "sample"},
 }
 
 
@@ -91,23 +93,34 @@ def _lesson_link(lesson: Any) -> dict[str, str] | None:
 
 
 def _free_lesson() -> dict[str, str] | None:
-    from courses.selectors import published_lessons
+    from courses.selectors import published_course
 
-    return _lesson_link(published_lessons().select_related("module").filter(is_free=True).first())
+    return _lesson_link(published_course().free_lesson)
 
 
 def _progress(user: User) -> dict[str, Any]:
-    from progress.selectors import course_progress, next_lesson_for
+    """The learner's standing, from the cached published course and one query of completed lessons
+    (the same answers as the seed's progress and next-lesson queries, see progress.selectors)."""
+    from courses.selectors import published_course
+    from progress.selectors import completed_lesson_ids
 
-    modules = course_progress(user=user)
-    total = sum(m.total_lessons for m in modules)
-    done = sum(m.completed_lessons for m in modules)
+    course = published_course()
+    done = getattr(user, "completed_lesson_ids", None)  # prefetched for a drain's batch (emails.guards)
+    if done is None:
+        done = completed_lesson_ids(user=user)
+    per_module = [(len(m.lessons), sum(1 for lesson in m.lessons if lesson.pk in done)) for m in course.modules]
+    total = sum(t for t, _ in per_module)
+    completed = sum(c for _, c in per_module)
     return {
-        "next_lesson": _lesson_link(next_lesson_for(user=user)),
-        "modules_total": len(modules),
-        "modules_done": sum(1 for m in modules if m.total_lessons and m.completed_lessons == m.total_lessons),
-        "percent": round(100 * done / total) if total else 0,
+        "next_lesson": _lesson_link(next((lesson for lesson in course.lessons if lesson.pk not in done), None)),
+        "modules_total": len(per_module),
+        "modules_done": sum(1 for t, c in per_module if t and c == t),
+        "percent": round(100 * completed / total) if total else 0,
     }
+
+
+# Templates whose context includes the learner's progress (`_progress`).
+PROGRESS_TEMPLATES = frozenset({EmailTemplate.MODULE_COMPLETE, EmailTemplate.INACTIVE_NUDGE})
 
 
 def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +140,50 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
     if template in {EmailTemplate.PAYMENT_FAILED, EmailTemplate.PAYMENT_FAILED_FINAL}:
         plan_label, amount = _plan_amount(data.get("plan"))
         return {"failed_at": _when(data.get("failed_at")), "plan_label": plan_label, "amount": amount}
+    if template == EmailTemplate.QA_REPLY:
+        return _qa_reply(data)
+    if template == EmailTemplate.CERTIFICATE:
+        return _certificate(data)
     return {}
+
+
+def _qa_reply(data: dict[str, Any]) -> dict[str, Any]:
+    from qa.selectors import qa_reply_email_context
+
+    found = qa_reply_email_context(question_id=str(data.get("question_id") or ""), since=_when(data.get("since")))
+    if found is None:  # the admin preview's sample row, or a question removed since (the guard cancels those)
+        return {"question_excerpt": "How do I resume a lesson on another device?", "answers": [], "thread_url": ""}
+    question = found["question"]
+    return {
+        "question_excerpt": _excerpt(question.body),
+        "lesson_title": question.lesson.title,
+        "thread_url": absolute(f"/lessons/{question.lesson_id}/#question-{question.pk}"),
+        "answers": [
+            {"author": a.author.name or "A learner", "by_staff": a.by_staff, "excerpt": _excerpt(a.body)}
+            for a in found["answers"]
+        ],
+    }
+
+
+def _certificate(data: dict[str, Any]) -> dict[str, Any]:
+    from certificates.selectors import certificate_links, certificate_public_get
+
+    certificate = certificate_public_get(str(data.get("certificate_id") or ""), include_hidden=True)
+    if certificate is None:
+        return {"course_title": settings.COURSE_TITLE, "certificate_url": absolute("/dashboard/"), "pdf_url": ""}
+    links = certificate_links(certificate)
+    return {
+        "course_title": certificate.course_title,
+        "certificate_url": links.page,
+        "pdf_url": links.pdf,
+        "linkedin_url": links.linkedin,
+        "issued_at": certificate.issued_at,
+    }
+
+
+def _excerpt(text: str, limit: int = 280) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def email_context(*, template: str, user: User, data: dict[str, Any] | None) -> dict[str, Any]:

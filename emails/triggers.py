@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from emails.models import EmailTemplate
+from emails.models import EmailQueue, EmailStatus, EmailTemplate
 from emails.services import email_cancel_pending, email_queue, email_queue_replace
 
 if TYPE_CHECKING:
     from accounts.models import User
     from billing.models import Subscription
+    from certificates.models import Certificate
     from courses.models import Module
+    from qa.models import Post
 
 START_JOURNEY_DELAY = timedelta(hours=24)
 ABANDONMENT_DELAYS = {
@@ -30,6 +32,7 @@ ABANDONMENT_DELAYS = {
 INACTIVE_AFTER = timedelta(days=7)
 RENEWAL_NOTICE = timedelta(days=3)
 PAYMENT_FINAL_AFTER = timedelta(days=3)
+QA_REPLY_EVERY = timedelta(hours=1)
 
 
 def signup_emails_queue(*, user: User) -> None:
@@ -119,3 +122,55 @@ def payment_failed_emails_queue(*, subscription: Subscription, failed_at: dateti
 
 def payment_failed_final_cancel(*, subscription: Subscription) -> int:
     return email_cancel_pending(user=subscription.user, templates=[EmailTemplate.PAYMENT_FAILED_FINAL])
+
+
+def qa_reply_email_queue(*, question: Post, answered_at: datetime) -> EmailQueue | None:
+    """Someone answered `question`: email its asker, at most once per question per hour (transactional).
+
+    Batching lives in the queue: while a QA_REPLY for this question is still pending, it will carry
+    this answer too (the email lists the answers posted after `since`, read at send time), so nothing
+    is queued. Otherwise the next one is due an hour after the previous one's time, or now, showing the
+    answers posted since the previous one was sent — or, if a worker is sending it right now, since it
+    was claimed (it may have been rendered before this answer: repeating an answer beats losing one).
+    The key names the question and that time, so concurrent answers agree on one row. Call inside the
+    answer's transaction with the question row locked."""
+    from emails.drain import LEASE
+
+    previous = (
+        EmailQueue.objects.filter(
+            user_id=question.author_id, template=EmailTemplate.QA_REPLY, data__question_id=question.pk
+        )
+        .exclude(status=EmailStatus.CANCELLED)
+        .order_by("-scheduled_for")
+        .first()
+    )
+    scheduled_for, since = answered_at, None
+    if previous is not None:
+        lease_end = previous.locked_until if previous.status == EmailStatus.PENDING else None
+        in_flight = lease_end is not None and lease_end > answered_at
+        if previous.status == EmailStatus.PENDING and not in_flight:
+            return None
+        claimed_at = lease_end - LEASE if lease_end is not None and in_flight else None
+        since = claimed_at or previous.processed_at or previous.scheduled_for
+        scheduled_for = max(answered_at, previous.scheduled_for + QA_REPLY_EVERY)
+    return email_queue(
+        user=question.author,
+        template=EmailTemplate.QA_REPLY,
+        scheduled_for=scheduled_for,
+        data={
+            "question_id": question.pk,
+            "lesson_id": question.lesson_id,
+            "since": since.isoformat() if since else None,
+        },
+        idempotency_key=f"qa_reply:{question.pk}:{scheduled_for.isoformat()}",
+    )
+
+
+def certificate_email_queue(*, certificate: Certificate) -> None:
+    """Once per certificate (and a learner has at most one)."""
+    email_queue(
+        user=certificate.user,
+        template=EmailTemplate.CERTIFICATE,
+        data={"certificate_id": certificate.pk},
+        idempotency_key=f"certificate:{certificate.pk}",
+    )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from courses.models import Lesson
-from courses.selectors import published_lessons, published_modules
+from courses.selectors import published_course, published_lessons, published_modules
 from progress.models import LessonProgress
 
 if TYPE_CHECKING:
@@ -71,6 +72,60 @@ def next_lesson_for(*, user: User) -> Lesson | None:
     return published_lessons().select_related("module").filter(~Exists(done)).first()
 
 
+@dataclass(frozen=True)
+class RecentCompletion:
+    lesson: Any  # courses.structure.LessonEntry (pk, title, module.title)
+    completed_at: datetime
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    modules: list[ModuleProgress]
+    next_lesson: Any  # courses.structure.LessonEntry | None
+    resume_seconds: int
+    recent: list[RecentCompletion]
+
+
+def dashboard_for(*, user: User, recent: int = 5) -> Dashboard:
+    """Everything the dashboard shows, from the cached published course and one query of `user`'s
+    progress rows — the same answers as `course_progress`, `next_lesson_for`, `lesson_progress` and
+    `recently_completed` (the seed's queries), without their cost growing with the course."""
+    course = published_course()
+    rows = {
+        lesson_id: (completed, position, completed_at)
+        for lesson_id, completed, position, completed_at in LessonProgress.objects.filter(user=user).values_list(
+            "lesson_id", "completed", "position_seconds", "completed_at"
+        )
+    }
+    done = {lesson_id for lesson_id, (completed, _, _) in rows.items() if completed}
+    modules = [
+        ModuleProgress(
+            module_id=module.pk,
+            module_title=module.title,
+            total_lessons=len(module.lessons),
+            completed_lessons=sum(1 for lesson in module.lessons if lesson.pk in done),
+        )
+        for module in course.modules
+    ]
+    next_lesson = next((lesson for lesson in course.lessons if lesson.pk not in done), None)
+    resume = rows.get(next_lesson.pk) if next_lesson else None
+    completions = sorted(
+        (
+            (completed_at, course.by_id[lesson_id])
+            for lesson_id, (completed, _, completed_at) in rows.items()
+            if completed and completed_at is not None and lesson_id in course.by_id
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    return Dashboard(
+        modules=modules,
+        next_lesson=next_lesson,
+        resume_seconds=resume[1] if resume else 0,
+        recent=[RecentCompletion(lesson=lesson, completed_at=at) for at, lesson in completions[:recent]],
+    )
+
+
 def course_percent(progress: list[ModuleProgress]) -> int:
     """Overall percent complete across the published course, from `course_progress` rows."""
     total = sum(p.total_lessons for p in progress)
@@ -81,6 +136,15 @@ def course_percent(progress: list[ModuleProgress]) -> int:
 def completed_lesson_ids(*, user: User) -> set[str]:
     """Ids of every lesson `user` has completed. One query."""
     return set(LessonProgress.objects.filter(user=user, completed=True).values_list("lesson_id", flat=True))
+
+
+def completed_lesson_ids_by_user(*, user_ids: list[str]) -> dict[str, set[str]]:
+    """`completed_lesson_ids` for several users at once (the email drain's batch). One query."""
+    result: dict[str, set[str]] = {}
+    rows = LessonProgress.objects.filter(user_id__in=user_ids, completed=True).values_list("user_id", "lesson_id")
+    for user_id, lesson_id in rows:
+        result.setdefault(user_id, set()).add(lesson_id)
+    return result
 
 
 def progress_for_lessons(*, user: User, lesson_ids: Iterable[str]) -> dict[str, LessonProgress]:

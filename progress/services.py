@@ -18,6 +18,7 @@ from django.utils import timezone
 from analytics.models import EventName
 from analytics.services import event_track
 from billing.selectors import has_access
+from certificates.services import certificate_issue_if_complete
 from courses.models import Lesson
 from emails.triggers import abandonment_emails_queue, module_complete_email_queue
 from progress.models import LessonProgress
@@ -78,6 +79,9 @@ def lesson_complete(*, user: User, lesson: Lesson) -> CompletionResult:
                 user=user,
                 properties={"module_id": module.pk, "module_title": module.title},
             )
+        if lesson.published and module.published:
+            # The last published lesson of the course issues the certificate (once per learner, ever).
+            certificate_issue_if_complete(user=user)
         return CompletionResult(progress=progress, changed=True, module_completed=module_completed)
 
 

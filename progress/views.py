@@ -21,16 +21,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.selectors import has_access
 from courses.models import Lesson
 from courses.selectors import LessonAccess, lesson_access, lesson_get
 from progress.models import LessonProgress
-from progress.selectors import (
-    course_percent,
-    course_progress,
-    lesson_progress,
-    next_lesson_for,
-    recently_completed,
-)
+from progress.selectors import course_percent, dashboard_for
 from progress.services import (
     CompletionResult,
     lesson_complete,
@@ -45,18 +40,18 @@ from progress.services import (
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    modules = course_progress(user=user)  # type: ignore[arg-type]
-    next_lesson = next_lesson_for(user=user)  # type: ignore[arg-type]
-    resume = lesson_progress(user=user, lesson=next_lesson) if next_lesson else None  # type: ignore[arg-type]
+    board = dashboard_for(user=user)  # type: ignore[arg-type]
+    next_lesson = board.next_lesson
     context = {
-        "modules": modules,
-        "percent": course_percent(modules),
-        "lesson_total": sum(m.total_lessons for m in modules),
-        "done_total": sum(m.completed_lessons for m in modules),
+        "modules": board.modules,
+        "percent": course_percent(board.modules),
+        "lesson_total": sum(m.total_lessons for m in board.modules),
+        "done_total": sum(m.completed_lessons for m in board.modules),
         "next_lesson": next_lesson,
-        "next_locked": bool(next_lesson and lesson_access(user, next_lesson) is LessonAccess.PAYWALL),
-        "resume_seconds": resume.position_seconds if resume else 0,
-        "recent": recently_completed(user=user),  # type: ignore[arg-type]
+        # The access rule of `lesson_access` for a published lesson: free, or `has_access`.
+        "next_locked": bool(next_lesson and not (next_lesson.is_free or has_access(user))),
+        "resume_seconds": board.resume_seconds,
+        "recent": board.recent,
     }
     return render(request, "progress/dashboard.html", context)
 

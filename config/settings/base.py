@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "emails",
     "analytics",
     "ops",
+    "qa",
+    "notes",
+    "certificates",
 ]
 
 MIDDLEWARE = [
@@ -108,7 +111,17 @@ TEMPLATES = [
 # --- Database --------------------------------------------------------------------------------
 # PostgreSQL in production and tests; SQLite only as the zero-setup default of `make run`.
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# Persistent connections (one per worker process). Health checks are off by default: each costs a
+# round trip at the start of every request, and a connection that broke (database restart) is closed
+# by Django at the end of the request that found it, so a restart costs each worker one failed request.
+# Turn them on where connections die often (a proxy or pooler that drops idle connections).
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker ---------------------------------------------------------------
@@ -116,13 +129,18 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "syllabus"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Sessions are read from the cache on every signed-in request (Django's cached_db, hardened for a cache
+# outage in config/sessions.py) and written through to the database,
+# which stays the record (allauth's session list, "sign out other devices", a cache flush).
+SESSION_ENGINE = "config.sessions"
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -363,6 +381,20 @@ if SENTRY_DSN:
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
         send_default_pii=False,  # learners' emails and addresses stay out of the error tracker
     )
+
+# --- Community: lesson Q&A, notes, certificates ---------------------------------------------------
+# Posting limits per learner (django-ratelimit's "count/period" syntax, counted in the default cache).
+# A cache outage lets posts through (RATELIMIT_FAIL_OPEN): the limit is spam protection, not access control.
+QA_POST_RATE = env("QA_POST_RATE", "10/10m")
+NOTES_POST_RATE = env("NOTES_POST_RATE", "60/10m")
+RATELIMIT_FAIL_OPEN = True
+# The course's name on certificates, their public page and LinkedIn's "add to profile".
+COURSE_TITLE = env("COURSE_TITLE", "The Syllabus course")
+CERTIFICATE_ISSUER = env("CERTIFICATE_ISSUER", "Syllabus")
+# A TrueType font for names outside Latin-1 on the PDF and share image (DejaVu where installed);
+# without one, the PDF falls back to the built-in Helvetica.
+CERTIFICATE_FONT_PATH = env("CERTIFICATE_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+CERTIFICATE_FONT_BOLD_PATH = env("CERTIFICATE_FONT_BOLD_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 # --- Logging ---------------------------------------------------------------------------------
 # `LOG_FORMAT=json` (production's default) writes one JSON object per line for a log pipeline; every line

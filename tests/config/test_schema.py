@@ -97,6 +97,9 @@ SEED_ENUMS = {
         "RENEWAL_REMINDER",
         "PAYMENT_FAILED",
         "PAYMENT_FAILED_FINAL",
+        # DESIGN.md §12: the templates added beyond the seed.
+        "QA_REPLY",
+        "CERTIFICATE",
     ],
     "emails.models.EmailStatus": ["PENDING", "SENT", "FAILED", "CANCELLED"],
 }

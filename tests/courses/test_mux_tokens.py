@@ -3,11 +3,12 @@ import time
 
 import jwt
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 
-from courses.mux import playback_tokens
+from courses.mux import TOKEN_REUSE_SECONDS, playback_tokens
 
 
 @pytest.fixture
@@ -47,3 +48,24 @@ def test_garbage_private_key_is_a_configuration_error(settings):
     settings.MUX_SIGNING_PRIVATE_KEY = "not a key!"
     with pytest.raises(ImproperlyConfigured):
         playback_tokens("play-abc")
+
+
+def test_tokens_are_reused_for_a_minute_and_still_expire(signing_key):
+    """Signing is the costly part of a lesson page: a token set is reused for up to TOKEN_REUSE_SECONDS,
+    then minted afresh; every token handed out still expires `ttl` after it was minted."""
+    start = 1_900_000_000
+    with time_machine.travel(start, tick=False):
+        first = playback_tokens("play-reuse", ttl_seconds=600)
+        assert playback_tokens("play-other", ttl_seconds=600) != first  # per playback id
+    with time_machine.travel(start + TOKEN_REUSE_SECONDS - 1, tick=False):
+        assert playback_tokens("play-reuse", ttl_seconds=600) == first
+    with time_machine.travel(start + TOKEN_REUSE_SECONDS, tick=False):
+        fresh = playback_tokens("play-reuse", ttl_seconds=600)
+        assert fresh != first
+        assert fresh.expires_at == start + TOKEN_REUSE_SECONDS + 600
+    with time_machine.travel(start + 599, tick=False):
+        jwt.decode(first.playback, signing_key, algorithms=["RS256"], audience="v")  # still valid
+    with time_machine.travel(start + 601, tick=False), pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(first.playback, signing_key, algorithms=["RS256"], audience="v")
+    with time_machine.travel(start - 30, tick=False):  # a clock set back never gets tokens from "the future"
+        assert playback_tokens("play-reuse", ttl_seconds=600).expires_at == start - 30 + 600

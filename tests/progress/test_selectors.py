@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from progress.selectors import course_progress, next_lesson_for
+from progress.models import LessonProgress
+from progress.selectors import course_progress, dashboard_for, lesson_progress, next_lesson_for, recently_completed
 from tests.accounts.factories import UserFactory
 from tests.courses.factories import LessonFactory, ModuleFactory
 from tests.progress.factories import LessonProgressFactory
@@ -124,3 +126,27 @@ def test_selectors_cost_one_query_each(messy_course, django_assert_num_queries):
         course_progress(user=user)
     with django_assert_num_queries(1):
         assert next_lesson_for(user=user).module.title
+
+
+def test_the_dashboard_from_the_cached_course_agrees_with_the_seed_queries(messy_course):
+    """`dashboard_for` (cached structure + one query) gives the seed queries' answers, step by step."""
+    user, other = UserFactory(), UserFactory()
+    lessons = messy_course["lessons"]
+    LessonProgressFactory(user=user, lesson=lessons["m1_draft"])  # unpublished: never counted
+    LessonProgressFactory(user=other, lesson=lessons["m3_l1"])  # someone else's
+    LessonProgressFactory(user=user, lesson=lessons["m1_l2"], completed=False, position_seconds=42)
+    for step in ("m1_l1", "m1_l2", "m3_l1", "m3_l2"):
+        board = dashboard_for(user=user)
+        assert _as_rows(board.modules) == _seed_progress(user)
+        assert (board.next_lesson.pk if board.next_lesson else None) == _seed_next(user)
+        expected_resume = lesson_progress(user=user, lesson=lessons[step])
+        assert board.resume_seconds == (expected_resume.position_seconds if expected_resume else 0)
+        assert [r.lesson.pk for r in board.recent] == [p.lesson_id for p in recently_completed(user=user)]
+        progress = LessonProgress.objects.filter(user=user, lesson=lessons[step]).first()
+        if progress is None:
+            LessonProgressFactory(user=user, lesson=lessons[step])
+        else:
+            LessonProgress.objects.filter(pk=progress.pk).update(completed=True, completed_at=timezone.now())
+    board = dashboard_for(user=user)
+    assert board.next_lesson is None and _seed_next(user) is None
+    assert [r.lesson.module.title for r in board.recent][:1] == ["Third"]

@@ -1,0 +1,88 @@
+"""Reads of lesson Q&A. Nothing here decides access: callers pass a lesson the user may WATCH."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+
+from qa.models import Post
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from courses.models import Lesson
+
+THREAD_QUESTIONS = 50  # a lesson page shows the pinned questions and the 50 most recent
+
+
+@dataclass
+class ThreadQuestion:
+    question: Post
+    answers: list[Post] = field(default_factory=list)
+
+
+def lesson_thread(*, lesson: Lesson, limit: int = THREAD_QUESTIONS) -> list[ThreadQuestion]:
+    """The visible questions of `lesson` (pinned first, then newest) with their visible answers (oldest
+    first). One query, however long the thread: the chosen questions are a subquery."""
+    chosen = (
+        Post.objects.filter(lesson=lesson, question__isnull=True, is_hidden=False)
+        .order_by("-is_pinned", "-created_at")
+        .values("pk")[:limit]
+    )
+    rows = (
+        Post.objects.filter(Q(pk__in=chosen) | Q(question_id__in=chosen, is_hidden=False))
+        .select_related("author")
+        .order_by("created_at")
+    )
+    questions: dict[str, ThreadQuestion] = {}
+    answers: list[Post] = []
+    for post in rows:
+        if post.question_id is None:
+            questions[post.pk] = ThreadQuestion(question=post)
+        else:
+            answers.append(post)
+    for answer in answers:
+        questions[answer.question_id].answers.append(answer)  # type: ignore[index]
+    return sorted(questions.values(), key=lambda t: (not t.question.is_pinned, -t.question.created_at.timestamp()))
+
+
+def post_get(post_id: str) -> Post | None:
+    """A post with its lesson and module (for `lesson_access`); None for an unknown id."""
+    return Post.objects.select_related("lesson__module").filter(pk=post_id).first()
+
+
+def open_questions_for(*, user: User, limit: int = 5) -> list[Post]:
+    """`user`'s own questions not yet answered (newest first) with their lessons. One query."""
+    return list(
+        Post.objects.filter(author=user, question__isnull=True, is_answered=False, is_hidden=False)
+        .select_related("lesson")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def open_questions_count() -> int:
+    """Visible questions nobody has marked answered (the admin index)."""
+    return Post.objects.filter(question__isnull=True, is_answered=False, is_hidden=False).count()
+
+
+def user_posts(*, user: User) -> QuerySet[Post]:
+    """Everything `user` posted, for "Download my data"."""
+    return Post.objects.filter(author=user).select_related("lesson").order_by("created_at")
+
+
+def qa_reply_email_context(*, question_id: str, since: datetime | None) -> dict[str, Any] | None:
+    """What a QA_REPLY email shows: the question and the visible answers by others posted after `since`.
+    None when the question is gone or hidden. Two queries."""
+    question = (
+        Post.objects.select_related("lesson__module", "author")
+        .filter(pk=question_id, question__isnull=True, is_hidden=False)
+        .first()
+    )
+    if question is None:
+        return None
+    answers = Post.objects.filter(question=question, is_hidden=False).exclude(author_id=question.author_id)
+    if since is not None:
+        answers = answers.filter(created_at__gt=since)
+    return {"question": question, "answers": list(answers.select_related("author").order_by("created_at"))}
