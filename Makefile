@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lock lock-upgrade check lint typecheck migrations-check pytest bench clean browser-deps
+.PHONY: run test install lock lock-upgrade check lint typecheck architecture migrations-check pytest bench clean browser-deps
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (looked for '$(PYTHON)')."; exit 1; }
@@ -41,7 +41,7 @@ lock-upgrade: | $(BIN)/python
 # Links the site builds (the printed admin login, email links, Stripe return URLs) follow HOST and PORT.
 run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
-	@mkdir -p .run/broker/out .run/broker/processed
+	@mkdir -p .run/broker/out .run/broker/processed .run/broker/control
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting web on http://$(HOST):$(PORT), Celery worker with beat beside it (Ctrl-C stops all)."
@@ -54,7 +54,7 @@ run: install
 ## make test: install, lint, types, migrations drift, then the whole suite on PostgreSQL and Redis.
 test: install check pytest
 
-check: lint typecheck migrations-check
+check: lint typecheck architecture migrations-check
 
 lint:
 	$(BIN)/ruff check .
@@ -62,6 +62,10 @@ lint:
 
 typecheck:
 	$(BIN)/mypy .
+
+# The layering and the provider-module rule (README "Architecture"), as import-linter contracts in pyproject.toml.
+architecture:
+	$(BIN)/lint-imports --no-logo
 
 # Models vs migrations drift. The history-consistency warning is silenced: the development database
 # need not exist for this (the suite builds its own test database).
@@ -78,4 +82,4 @@ bench: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .run db.sqlite3 staticfiles .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .run db.sqlite3 staticfiles .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.redirects import onboarding_url
-from emails.rendering import SITE_NAME, absolute
+from config.site import SITE_NAME, absolute, site_netloc
 
 
 def _needs_onboarding(user: Any) -> bool:
@@ -38,7 +38,7 @@ def allauth_email_context() -> dict[str, Any]:
     """What the emails app's layout (`emails/base.html`, `emails/base.txt`) expects, for allauth's
     account emails: every link absolute under SITE_URL, and always a service email (no unsubscribe)."""
     return {
-        "current_site": EmailSite(name=SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc),
+        "current_site": EmailSite(name=SITE_NAME, domain=site_netloc()),
         "site_name": SITE_NAME,
         "site_url": settings.SITE_URL,
         "is_marketing": False,

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect allauth's signals to the accounts services.
-        from accounts import receivers  # noqa: F401
+        from accounts import receivers  # noqa: F401, PLC0415 — in ready(): receivers need the app registry

@@ -13,7 +13,14 @@ from allauth.socialaccount.providers import registry
 from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
+from analytics.selectors import user_events
+from billing.models import SubscriptionStatus
 from billing.selectors import subscription_for
+from certificates.selectors import certificate_for
+from emails.selectors import user_email_logs
+from notes.selectors import user_notes
+from progress.selectors import user_lesson_progress
+from qa.selectors import user_posts
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -46,7 +53,6 @@ def subscription_ended_on(subscription: Subscription | None, *, now: datetime | 
     subscription cancelled "at period end" ended at its `current_period_end` (Stripe keeps
     `cancel_at_period_end` true on it), weeks after `cancelled_at`. An immediate cancellation ended at
     `cancelled_at`, before the period it cut short would have ended."""
-    from billing.models import SubscriptionStatus
 
     if subscription is None or subscription.status != SubscriptionStatus.CANCELLED:
         return None
@@ -104,13 +110,6 @@ def user_data_export(*, user: User) -> dict[str, Any]:
     """Everything the product stores about `user`, as JSON-ready data ("Download my data"):
     profile, email addresses, connected accounts, lesson progress, subscription, analytics events
     the log of emails sent, notes, Q&A posts and the certificate. Ten queries, however much there is."""
-    from analytics.selectors import user_events
-    from certificates.selectors import certificate_for
-    from emails.selectors import user_email_logs
-    from notes.selectors import user_notes
-    from progress.selectors import user_lesson_progress
-    from qa.selectors import user_posts
-
     progress = user_lesson_progress(user=user)
     events = user_events(user=user).values_list("event", "properties", "session_id", "created_at")
     emails = user_email_logs(user=user).values_list("template", "to", "subject", "status", "error", "sent_at")

@@ -6,6 +6,8 @@ import logging
 from datetime import datetime
 from importlib import import_module
 
+from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,14 @@ from django.utils import timezone
 from accounts.models import ExperienceLevel, User, UserRole, UserType
 from analytics.models import EventName
 from analytics.services import event_track
+
+# billing.services by module: tests replace its subscription_cancel_immediately to stand Stripe down.
+from billing import services as billing_services
+from billing.selectors import subscription_for
+from config.services import model_update
+from emails.models import EmailTemplate
+from emails.services import email_cancel_pending
+from emails.triggers import inactive_nudge_reschedule, signup_emails_queue
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +48,13 @@ def user_email_verified_sync(*, user: User, address_changed: bool = False) -> Us
     yet, or when the primary address has just changed to a verified one; cleared when the primary
     address is not verified. Idempotent.
     """
-    from allauth.account.models import EmailAddress
 
     verified = EmailAddress.objects.filter(user=user, primary=True, verified=True, email__iexact=user.email).exists()
     if verified:
         value = user.email_verified_at if user.email_verified_at and not address_changed else timezone.now()
     else:
         value = None
-    if value != user.email_verified_at:
-        user.email_verified_at = value
-        user.save(update_fields=["email_verified_at", "updated_at"])
+    model_update(instance=user, data={"email_verified_at": value})
     return user
 
 
@@ -55,7 +62,6 @@ def user_signup_complete(*, user: User, method: str) -> None:
     """A new account exists (allauth's `user_signed_up`): record `signup_completed`, queue WELCOME now and
     START_JOURNEY for +24 h, and note whether the address arrived verified (Google's are).
     One transaction: the event, the queued emails and the flag commit together."""
-    from emails.triggers import signup_emails_queue
 
     with transaction.atomic():
         event_track(name=EventName.SIGNUP_COMPLETED, user=user, properties={"method": method})
@@ -70,7 +76,6 @@ def user_login_record(*, user: User, method: str) -> datetime:
     Django's own `login()` has already stamped `last_login` (the seed's lastLoginAt) on this instance;
     the fallback covers a login that bypassed it, so the nudge is always anchored on a stored time.
     """
-    from emails.triggers import inactive_nudge_reschedule
 
     with transaction.atomic():
         logged_in_at = user.last_login
@@ -96,11 +101,15 @@ def user_onboarding_complete(
     with transaction.atomic():
         # FOR UPDATE: a double-submitted form must not record the event twice.
         first_time = not User.objects.select_for_update().values_list("onboarding_complete", flat=True).get(pk=user.pk)
-        user.user_type = user_type
-        user.build_goal = build_goal
-        user.experience_level = experience_level
-        user.onboarding_complete = True
-        user.save(update_fields=["user_type", "build_goal", "experience_level", "onboarding_complete", "updated_at"])
+        model_update(
+            instance=user,
+            data={
+                "user_type": user_type,
+                "build_goal": build_goal,
+                "experience_level": experience_level,
+                "onboarding_complete": True,
+            },
+        )
         if first_time:
             event_track(
                 name=EventName.ONBOARDING_COMPLETED,
@@ -111,9 +120,7 @@ def user_onboarding_complete(
 
 
 def user_profile_update(*, user: User, name: str | None, image: str | None) -> User:
-    user.name = (name or "").strip() or None
-    user.image = (image or "").strip() or None
-    user.save(update_fields=["name", "image", "updated_at"])
+    model_update(instance=user, data={"name": (name or "").strip() or None, "image": (image or "").strip() or None})
     return user
 
 
@@ -148,19 +155,13 @@ def user_delete(*, user: User) -> None:
     takes its answers) and the certificate; analytics events stay
     with their user cleared (Event.user is SET_NULL).
     """
-    from allauth.usersessions.models import UserSession
-
-    from billing.selectors import subscription_for
-    from emails.models import EmailTemplate
-    from emails.services import email_cancel_pending
 
     with transaction.atomic():
         subscription = subscription_for(user)
         if subscription is not None:
             # Billing decides whether Stripe still has something to cancel (idempotent for ended ones).
-            from billing.services import subscription_cancel_immediately
 
-            subscription_cancel_immediately(subscription=subscription)
+            billing_services.subscription_cancel_immediately(subscription=subscription)
         email_cancel_pending(user=user, templates=EmailTemplate.values)
         session_keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
         user_id = user.pk

@@ -19,6 +19,7 @@ from accounts import selectors, services
 from accounts.forms import DeleteAccountForm, EmailPreferencesForm, OnboardingForm, ProfileForm
 from accounts.models import User
 from accounts.redirects import safe_next
+from billing.stripe_client import StripeUnavailable
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -138,8 +139,6 @@ def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
             return too_many
         form = DeleteAccountForm(request.POST, user=user)
         if form.is_valid():
-            from billing.stripe_client import StripeUnavailable
-
             try:
                 services.user_delete(user=user)
             except StripeUnavailable:

@@ -8,4 +8,4 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect allauth's user_signed_up to the session-linking service.
-        from analytics import receivers  # noqa: F401
+        from analytics import receivers  # noqa: F401, PLC0415 — in ready(): receivers need the app registry

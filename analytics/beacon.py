@@ -7,7 +7,6 @@ and scalar values. Anything else is refused with a message saying why, and nothi
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from analytics.models import BROWSER_EVENTS
+from config.json_body import JSONBodyError, json_body_parse
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +62,11 @@ def beacon_parse(body: bytes) -> BeaconEvent:
     if len(body) > MAX_BODY_BYTES:
         raise BeaconError(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BeaconError("The request body is not valid JSON.") from exc
+        data = json_body_parse(body, max_bytes=MAX_BODY_BYTES, max_depth=4, allow_nan=True)  # checked per property
+    except JSONBodyError as exc:
+        if str(exc).startswith(("The body is not valid JSON", "The body is not UTF-8")):
+            raise BeaconError("The request body is not valid JSON.") from exc
+        raise BeaconError(f"The request body is not acceptable: {exc}") from exc
     if not isinstance(data, dict):
         raise BeaconError('Send a JSON object: {"event": "...", "properties": {...}}.')
     unexpected = sorted(set(data) - {"event", "properties"})

@@ -7,8 +7,8 @@ from typing import Any
 from allauth.account.signals import user_signed_up
 from django.dispatch import receiver
 
-from analytics.middleware import existing_analytics_session_id
 from analytics.services import event_session_link
+from analytics.sessions import existing_analytics_session_id
 
 
 @receiver(user_signed_up, dispatch_uid="analytics.signed_up")

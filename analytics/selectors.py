@@ -30,6 +30,7 @@ from analytics.models import (
     EventName,
     MrrSnapshot,
 )
+from billing.selectors import mrr as current_mrr
 from courses.models import Module
 
 if TYPE_CHECKING:
@@ -239,7 +240,6 @@ def module_completion() -> tuple[list[ModuleCompletion], datetime | None]:
 def dashboard(*, window: Window, now: datetime | None = None) -> Dashboard:
     """Everything `/admin/analytics/` shows for `window`. A fixed number of queries: 8 (9 while no
     completion snapshot exists yet), whatever the number of events, learners or days."""
-    from billing.selectors import mrr as current_mrr
 
     now = now or timezone.now()
     split = _split(window, now=now)

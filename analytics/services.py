@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 
-from analytics.middleware import analytics_session_id
 from analytics.models import (
     LEARNING_EVENTS,
     CompletionSnapshot,
@@ -24,6 +23,9 @@ from analytics.models import (
     EventName,
     MrrSnapshot,
 )
+from analytics.selectors import module_completion_live
+from analytics.sessions import analytics_session_id
+from billing.selectors import mrr
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -182,7 +184,6 @@ def rollup_rebuild() -> RollupResult:
 
 def mrr_snapshot_record(*, now: datetime | None = None) -> MrrSnapshot:
     """Store today's MRR (UTC day), replacing an earlier snapshot of the same day. Idempotent."""
-    from billing.selectors import mrr
 
     now = now or timezone.now()
     snapshot, _ = MrrSnapshot.objects.update_or_create(
@@ -194,7 +195,6 @@ def mrr_snapshot_record(*, now: datetime | None = None) -> MrrSnapshot:
 def completion_snapshot_record(*, now: datetime | None = None) -> int:
     """Count completion by module now (the seed's query) and replace the snapshot the dashboard reads.
     Idempotent. Returns the number of modules in the snapshot."""
-    from analytics.selectors import module_completion_live
 
     now = now or timezone.now()
     rows = module_completion_live()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,9 +13,9 @@ from analytics import charts
 from analytics.beacon import MAX_BODY_BYTES, BeaconError, beacon_parse, beacon_rate_allow
 from analytics.exports import dashboard_csv
 from analytics.forms import DateRangeForm
-from analytics.middleware import analytics_session_id
 from analytics.selectors import Dashboard, Window, dashboard
 from analytics.services import event_track_for_request
+from analytics.sessions import analytics_session_id
 from billing.plans import plans_all
 
 
@@ -28,7 +29,6 @@ def _error(status: int, message: str) -> JsonResponse:
 def _client_ip(request: HttpRequest) -> str:
     """The visitor's address as allauth's rate limits see it: behind ALLAUTH_TRUSTED_PROXY_COUNT
     proxies it is read from X-Forwarded-For, so every visitor does not share the proxy's address."""
-    from allauth.account.adapter import get_adapter
 
     try:
         return get_adapter(request).get_client_ip(request)

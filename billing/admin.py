@@ -112,14 +112,27 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ("stripe_event_id", "type", "status", "stripe_created", "received_at", "processed_at")
-    list_filter = ("status", "type")
+    list_display = (
+        "stripe_event_id",
+        "type",
+        "status",
+        "attempts",
+        "flag",
+        "stripe_created",
+        "received_at",
+        "processed_at",
+    )
+    list_filter = ("status", "type", "api_version")
     search_fields = ("stripe_event_id", "type")
     date_hierarchy = "stripe_created"
     fields = (
         "stripe_event_id",
         "type",
         "status",
+        "flag",
+        "api_version",
+        "attempts",
+        "next_attempt_at",
         "stripe_created",
         "received_at",
         "processed_at",

@@ -79,6 +79,7 @@ class StripeEvent(ProviderEvent):
 
     stripe_event_id = models.CharField(max_length=255, unique=True)
     stripe_created = models.DateTimeField(help_text="The event's `created` time at Stripe.")
+    api_version = models.CharField(max_length=64, blank=True, default="", help_text="The event's Stripe API version.")
 
     class Meta:
         ordering = ["-stripe_created"]

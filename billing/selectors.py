@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
-from billing.plans import mrr_amount, plan_get
+from billing.plans import mrr_amount
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -60,38 +59,6 @@ def mrr() -> Decimal:
         annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
     )
     return mrr_amount(monthly=counts["monthly"], annual=counts["annual"])
-
-
-@dataclass(frozen=True)
-class PlanRevenue:
-    plan: str
-    label: str
-    active: int
-    mrr: Decimal
-
-
-def mrr_by_plan() -> list[PlanRevenue]:
-    """MRR split by plan, monthly first: the seed's MRR query grouped by plan (ACTIVE only). One query.
-    The two amounts add up to `mrr()`."""
-    counts = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).aggregate(
-        monthly=Count("pk", filter=Q(plan=SubscriptionPlan.MONTHLY)),
-        annual=Count("pk", filter=Q(plan=SubscriptionPlan.ANNUAL)),
-    )
-    cent = Decimal("0.01")
-    return [
-        PlanRevenue(
-            plan=SubscriptionPlan.MONTHLY,
-            label=SubscriptionPlan.MONTHLY.label,
-            active=counts["monthly"],
-            mrr=plan_get(SubscriptionPlan.MONTHLY).mrr_of(counts["monthly"]).quantize(cent),
-        ),
-        PlanRevenue(
-            plan=SubscriptionPlan.ANNUAL,
-            label=SubscriptionPlan.ANNUAL.label,
-            active=counts["annual"],
-            mrr=plan_get(SubscriptionPlan.ANNUAL).mrr_of(counts["annual"]).quantize(cent),
-        ),
-    ]
 
 
 def is_past_due(user: User | AnonymousUser) -> bool:

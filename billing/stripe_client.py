@@ -12,8 +12,8 @@ InvoicePayment objects (`/v1/invoice_payments`), no longer `invoice.charge` / `i
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
+
+from config.json_body import JSONBodyError, json_object_parse
 
 if TYPE_CHECKING:
     from stripe._base_address import BaseAddresses
@@ -186,6 +188,12 @@ def invoice_subscription_id(invoice: dict[str, Any]) -> str | None:
 
 # --- webhooks ------------------------------------------------------------------------------------
 
+WEBHOOK_MAX_BYTES = 1024 * 1024
+WEBHOOK_MAX_DEPTH = 64
+EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,250}")
+EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+){1,5}")
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+
 
 def webhook_event_construct(payload: bytes, signature: str | None) -> WebhookEvent:
     """Verify `Stripe-Signature` over the raw body with Stripe's own scheme and tolerance
@@ -199,16 +207,21 @@ def webhook_event_construct(payload: bytes, signature: str | None) -> WebhookEve
     except UnicodeDecodeError as exc:
         raise WebhookSignatureInvalid("The body is not UTF-8.") from exc
     try:
-        data = json.loads(payload)
-        return WebhookEvent(
-            id=str(data["id"]),
-            type=str(data["type"]),
-            created=_ts(int(data["created"])),  # type: ignore[arg-type]
-            object=dict(data["data"]["object"]),
-            payload=data,
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WebhookSignatureInvalid("The body is not a Stripe event.") from exc
+        data = json_object_parse(payload, max_bytes=WEBHOOK_MAX_BYTES, max_depth=WEBHOOK_MAX_DEPTH)
+    except JSONBodyError as exc:
+        raise WebhookSignatureInvalid(f"The body is not a Stripe event: {exc}") from exc
+    event_id, event_type, created = data.get("id"), data.get("type"), data.get("created")
+    obj = (data.get("data") or {}).get("object") if isinstance(data.get("data"), dict) else None
+    # Signed is not the same as sane: a leaked secret or a bug must still not reach the database raw.
+    if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
+        raise WebhookSignatureInvalid("The body is not a Stripe event: its id is not a Stripe event id.")
+    if not isinstance(event_type, str) or not EVENT_TYPE.fullmatch(event_type):
+        raise WebhookSignatureInvalid("The body is not a Stripe event: its type is not a Stripe event type.")
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 < created < MAX_TIMESTAMP:
+        raise WebhookSignatureInvalid("The body is not a Stripe event: `created` is not a time.")
+    if not isinstance(obj, dict):
+        raise WebhookSignatureInvalid("The body is not a Stripe event: it has no data.object.")
+    return WebhookEvent(id=event_id, type=event_type, created=_ts(created), object=obj, payload=data)  # type: ignore[arg-type]
 
 
 # --- API calls -----------------------------------------------------------------------------------

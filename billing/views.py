@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -20,6 +19,8 @@ from billing.models import SubscriptionPlan
 from billing.plans import annual_saving, annual_saving_percent, plan_for_key, plan_get
 from billing.selectors import has_access, subscription_for
 from billing.stripe_client import StripeUnavailable
+from config.site import absolute
+from progress.selectors import next_lesson_for
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -32,16 +33,11 @@ def _redirect_303(url: str) -> HttpResponseRedirect:
     return response
 
 
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def _course_entry_url(user: User) -> str:
     """Where a new subscriber starts: the next lesson they have not completed, else the outline."""
-    from progress.selectors import next_lesson_for
 
     lesson = next_lesson_for(user=user)
-    return f"/lessons/{lesson.pk}/" if lesson is not None else "/course/"
+    return lesson.get_absolute_url() if lesson is not None else "/course/"
 
 
 @require_GET
@@ -76,13 +72,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
         if subscription is not None and subscription.grants_access:
             # Already subscribed: plan changes, card updates and cancelling happen in the portal,
             # never in a second subscription.
-            url = services.portal_session_start(user=user, return_url=_absolute("/account/"))
+            url = services.portal_session_start(user=user, return_url=absolute("/account/"))
         else:
             url = services.checkout_start(
                 user=user,
                 plan=plan,
-                success_url=_absolute(reverse("billing:success")) + "?session_id={CHECKOUT_SESSION_ID}",
-                cancel_url=_absolute(reverse("billing:pricing")),
+                success_url=absolute(reverse("billing:success")) + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=absolute(reverse("billing:pricing")),
             )
     except StripeUnavailable:
         messages.error(request, "We couldn't reach our payment provider. Nothing was charged; please try again.")
@@ -95,7 +91,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("billing:pricing"))
     try:
-        url = services.portal_session_start(user=request.user, return_url=_absolute("/account/"))  # type: ignore[arg-type]
+        url = services.portal_session_start(user=request.user, return_url=absolute("/account/"))  # type: ignore[arg-type]
     except services.NoSubscription:
         messages.info(request, "You don't have a subscription to manage yet. Choose a plan to start one.")
         return _redirect_303(reverse("billing:pricing"))

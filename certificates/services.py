@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from certificates.models import Certificate
+from courses.selectors import published_lessons
 from emails.triggers import certificate_email_queue
+from progress.models import LessonProgress
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -17,8 +20,6 @@ if TYPE_CHECKING:
 
 def _course_completed_count(*, user: User) -> int | None:
     """How many published lessons there are, if `user` has completed every one; None otherwise. One query."""
-    from courses.selectors import published_lessons
-    from progress.models import LessonProgress
 
     done = LessonProgress.objects.filter(lesson=OuterRef("pk"), user=user, completed=True)
     counts = published_lessons().order_by().aggregate(total=Count("pk"), done=Count("pk", filter=Q(Exists(done))))
@@ -56,7 +57,6 @@ def certificate_issue_if_complete(*, user: User) -> Certificate | None:
 
 
 def _course_title() -> str:
-    from django.conf import settings
 
     return str(settings.COURSE_TITLE)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django_ratelimit.core import is_ratelimited
 
 from courses.models import Lesson
+from courses.selectors import LessonAccess, lesson_access
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +44,6 @@ def refusal(request: HttpRequest, message: str, *, status: int, lesson: object =
 def lesson_denial(request: HttpRequest, lesson: Lesson | None, *, text: str = "") -> HttpResponse | None:
     """None when the user may WATCH `lesson` (the one access function decides); otherwise the response
     to send. Nothing about the lesson's thread or notes is in it."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.http import Http404
-    from django.urls import reverse
-
-    from courses.selectors import LessonAccess, lesson_access
 
     access = lesson_access(request.user, lesson) if lesson is not None else LessonAccess.NOT_FOUND
     if lesson is None or access is LessonAccess.NOT_FOUND:

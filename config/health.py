@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -25,8 +26,6 @@ def _redis_client(url: str) -> Any:
     """One client (and so one connection pool) per process and URL: a probe every few seconds must
     not open a new TCP connection each time. A connection that broke is dropped by the pool and the
     next ping reconnects, so an outage and a recovery both show on the next probe."""
-    import redis
-
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
 
 

@@ -1,7 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from config.converters import CuidConverter
 from config.health import healthz
+
+# `<cuid:…>` in every URL that carries an id (registered before any app's urls.py is imported).
+register_converter(CuidConverter, "cuid")
 
 admin.site.site_header = "Syllabus admin"
 admin.site.site_title = "Syllabus admin"

@@ -6,7 +6,6 @@ the custom actions (publish, move, video upload), so each object's "History" pag
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -14,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms import BaseModelFormSet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -21,8 +21,12 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from config.admin_tools import ReadOnlyAdmin
+from config.json_body import JSONBodyError, json_body_parse
 from courses import mux, services
+from courses.content import lesson_body_html, tiptap_document_errors
 from courses.forms import (
+    TIPTAP_MAX_BYTES,
+    TIPTAP_MAX_DEPTH,
     AssetAdminForm,
     AssetInlineForm,
     AssetInlineFormSet,
@@ -35,14 +39,8 @@ from courses.forms import (
     ModuleChangelistForm,
     ModuleChangelistFormSet,
     VideoUploadForm,
-    tiptap_document_errors,
 )
-from courses.models import Asset, Lesson, Module, MuxEvent, VideoStatus
-
-
-def learner_url(lesson: Lesson) -> str:
-    """The lesson page (DESIGN §11: /lessons/<id>/); staff see unpublished lessons there with a banner."""
-    return f"/lessons/{lesson.pk}/"
+from courses.models import Asset, Lesson, Module, MuxEvent, MuxEventStatus, VideoStatus
 
 
 class LessonInline(admin.TabularInline):
@@ -54,6 +52,9 @@ class LessonInline(admin.TabularInline):
     ordering = ("order",)
     extra = 0
     show_change_link = True
+    # No "View on site" per row: Django would route it through the contenttypes shortcut and the
+    # migrate-time Site row; the lesson's own admin page has the learner preview.
+    view_on_site = False
 
 
 class AssetInline(admin.TabularInline):
@@ -69,8 +70,6 @@ class AssetInline(admin.TabularInline):
 
     @admin.display(description="size")
     def file_size_display(self, obj: Asset) -> str:
-        from django.template.defaultfilters import filesizeformat
-
         return filesizeformat(obj.file_size) if obj.file_size is not None else "—"
 
 
@@ -220,7 +219,7 @@ class LessonAdmin(_ContentAdmin):
         return services.lessons_move(lesson_ids=ids, up=up)
 
     def view_on_site(self, obj: Lesson) -> str:  # type: ignore[override]
-        return learner_url(obj)
+        return obj.get_absolute_url()
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
         return LessonChangelistForm
@@ -242,7 +241,7 @@ class LessonAdmin(_ContentAdmin):
     def preview_link(self, obj: Lesson) -> SafeString:
         return format_html(
             '<a href="{}" target="_blank" rel="noopener" title="Preview as learner" class="nowrap">Preview ↗</a>',
-            learner_url(obj),
+            obj.get_absolute_url(),
         )
 
     @admin.display(description="Video")
@@ -333,8 +332,8 @@ class LessonAdmin(_ContentAdmin):
         if not raw.strip():
             return JsonResponse({"html": "", "errors": []})
         try:
-            document = json.loads(raw)
-        except ValueError as exc:
+            document = json_body_parse(raw, max_bytes=TIPTAP_MAX_BYTES, max_depth=TIPTAP_MAX_DEPTH)
+        except JSONBodyError as exc:
             return JsonResponse({"html": "", "errors": [f"Not valid JSON: {exc}"]}, status=400)
         errors = tiptap_document_errors(document)
         if errors:
@@ -344,8 +343,6 @@ class LessonAdmin(_ContentAdmin):
 
 def _render_body(document: Any) -> SafeString:
     # The lesson page's renderer (tiptapy + nh3), so the preview is exactly what learners get.
-    from courses.content import lesson_body_html
-
     return lesson_body_html(document)
 
 
@@ -376,7 +373,32 @@ class AssetAdmin(admin.ModelAdmin):
 
 @admin.register(MuxEvent)
 class MuxEventAdmin(ReadOnlyAdmin):
-    list_display = ("mux_event_id", "type", "object_id", "status", "received_at", "processed_at")
+    list_display = ("mux_event_id", "type", "object_id", "status", "attempts", "received_at", "processed_at")
     list_filter = ("status", "type")
     search_fields = ("mux_event_id", "object_id")
-    readonly_fields = ("mux_event_id", "type", "object_id", "status", "error", "payload", "received_at", "processed_at")
+    readonly_fields = (
+        "mux_event_id",
+        "type",
+        "object_id",
+        "status",
+        "flag",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "payload",
+        "received_at",
+        "processed_at",
+    )
+    actions = ["reprocess"]
+
+    @admin.action(description="Reprocess selected events")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[MuxEvent]) -> None:
+        counts: dict[str, int] = {}
+        for event in queryset.exclude(status=MuxEventStatus.PROCESSED).order_by("received_at"):
+            result = services.mux_event_reprocess(mux_event=event)
+            counts[result.status] = counts.get(result.status, 0) + 1
+        summary = ", ".join(f"{n} {MuxEventStatus(status).label.lower()}" for status, n in sorted(counts.items()))
+        if summary:
+            self.message_user(request, f"Reprocessed: {summary}.")
+        else:
+            self.message_user(request, "Processed events are left alone.", messages.INFO)

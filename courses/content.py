@@ -9,6 +9,7 @@ so one odd node never breaks the whole page.
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from urllib.parse import urlparse
 import nh3
 import tiptapy
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.safestring import SafeString, mark_safe
 
 logger = logging.getLogger(__name__)
@@ -201,3 +203,72 @@ def lesson_body_html(content: Any) -> SafeString:
         html = "".join(f"<p>{nh3.clean_text(_text_of(block))}</p>" for block in document["content"])
     # Safe: nh3 has just removed everything outside the allow-list above.
     return mark_safe(sanitise_html(html))
+
+
+# --- Validation: what the admin may save as a lesson body -----------------------------------------
+# Beside the renderer, so the node and mark types a body may use are the ones the page can render.
+
+MAX_DOCUMENT_DEPTH = 40
+MAX_DOCUMENT_BYTES = 512 * 1024
+HEADING_LEVELS = range(1, 7)
+
+
+def _known_types() -> tuple[frozenset[str], frozenset[str]]:
+    """The node and mark types the renderer above knows, under TipTap's names and their aliases."""
+    return frozenset(NODE_TYPES) | frozenset(NODE_ALIASES), frozenset(MARK_TYPES) | frozenset(MARK_ALIASES)
+
+
+def tiptap_document_errors(value: Any) -> list[str]:
+    """Why `value` is not a TipTap document the lesson page can render (empty list: it is one).
+
+    A document is {"type": "doc", "content": [...]}; every node has a known "type", a list "content" if
+    any, "text" nodes carry a string, marks are known, headings have a level 1-6. Errors name the path
+    of the offending node (e.g. `content[2].content[0]`) so an admin can find it.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, dict) or value.get("type") != "doc":
+        return ['The body must be a TipTap document: {"type": "doc", "content": [...]}.']
+    if len(json.dumps(value)) > MAX_DOCUMENT_BYTES:
+        return [f"The body is larger than {filesizeformat(MAX_DOCUMENT_BYTES)}."]
+    node_types, mark_types = _known_types()
+    errors: list[str] = []
+
+    def visit(node: Any, path: str, depth: int) -> None:
+        if len(errors) >= 10:
+            return
+        if depth > MAX_DOCUMENT_DEPTH:
+            errors.append(f"{path}: nested deeper than {MAX_DOCUMENT_DEPTH} levels.")
+            return
+        if not isinstance(node, dict):
+            errors.append(f"{path}: a node must be an object, not {type(node).__name__}.")
+            return
+        node_type = node.get("type")
+        if node_type not in node_types:
+            errors.append(f"{path}: unknown node type {node_type!r}.")
+            return
+        if path != "doc" and node_type == "doc":
+            errors.append(f"{path}: a document cannot contain another document.")
+        if node_type == "text" and not isinstance(node.get("text"), str):
+            errors.append(f'{path}: a text node needs a "text" string.')
+        if node_type == "heading":
+            level = (node.get("attrs") or {}).get("level") if isinstance(node.get("attrs"), dict) else None
+            if level not in HEADING_LEVELS:
+                errors.append(f"{path}: a heading needs attrs.level between 1 and 6.")
+        marks = node.get("marks", [])
+        if not isinstance(marks, list):
+            errors.append(f'{path}: "marks" must be a list.')
+        else:
+            for index, mark in enumerate(marks):
+                mark_type = mark.get("type") if isinstance(mark, dict) else None
+                if mark_type not in mark_types:
+                    errors.append(f"{path}.marks[{index}]: unknown mark type {mark_type!r}.")
+        children = node.get("content", [])
+        if not isinstance(children, list):
+            errors.append(f'{path}: "content" must be a list.')
+            return
+        for index, child in enumerate(children):
+            visit(child, f"{path}.content[{index}]" if path != "doc" else f"content[{index}]", depth + 1)
+
+    visit(value, "doc", 0)
+    return errors

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Deferrable
+from django.urls import reverse
 
 from config.ids import new_id
 from config.provider_events import ProviderEvent, ProviderEventStatus
@@ -37,7 +38,7 @@ class ContentQuerySet(models.QuerySet):
 
 
 def _content_changed() -> None:
-    from courses.structure import content_changed
+    from courses.structure import content_changed  # noqa: PLC0415 — the structure module imports these models
 
     content_changed()
 
@@ -122,6 +123,10 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        """The lesson page (DESIGN §11: /lessons/<id>/); staff see unpublished lessons there with a banner."""
+        return reverse("courses:lesson", args=[self.pk])
 
 
 def asset_upload_to(instance: Asset, filename: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import jwt
 import mux_python
 import urllib3
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from mux_python.exceptions import ApiException
@@ -57,7 +58,6 @@ def _private_key_pem(raw: str) -> str:
 def _signing_key(raw: str) -> Any:
     """The signing key, parsed once per process: parsing a PEM costs far more than signing with it
     (it was most of a lesson page's CPU when done for each of the three tokens)."""
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
         return load_pem_private_key(_private_key_pem(raw).encode(), password=None)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from accounts.models import User
+    from courses.structure import LessonEntry
 
 
 def published_course() -> CourseStructure:
@@ -46,7 +47,7 @@ class LessonAccess(enum.Enum):
     NOT_FOUND = "not_found"  # unpublished to a learner: 404
 
 
-def lesson_access(user: User | AnonymousUser | Any, lesson: Lesson) -> LessonAccess:
+def lesson_access(user: User | AnonymousUser | Any, lesson: Lesson | LessonEntry) -> LessonAccess:
     """The single decision for a lesson, its playback tokens, its downloads and its progress.
 
     Staff see everything (unpublished too). Learners see published lessons of published
@@ -58,9 +59,23 @@ def lesson_access(user: User | AnonymousUser | Any, lesson: Lesson) -> LessonAcc
         return LessonAccess.NOT_FOUND
     if not getattr(user, "is_authenticated", False):
         return LessonAccess.LOGIN
-    if lesson.is_free or has_access(user):
-        return LessonAccess.WATCH
-    return LessonAccess.PAYWALL
+    return LessonAccess.WATCH if _membership_covers(user, lesson) else LessonAccess.PAYWALL
+
+
+def _membership_covers(user: User | AnonymousUser | Any, lesson: Lesson | LessonEntry) -> bool:
+    """The paywall rule: a free lesson needs only an account; every other lesson needs `has_access`."""
+    return lesson.is_free or has_access(user)
+
+
+def lesson_locked(user: User | AnonymousUser | Any, lesson: Lesson | LessonEntry) -> bool:
+    """The lock badge in lesson lists: the paywall stands between `user` and `lesson`.
+
+    From `lesson_access`: a lesson the user may watch is never locked; a signed-out visitor sees the
+    locks a signed-in learner without a membership would (the free lesson is open, the rest locked).
+    Reads `lesson.module` (select it with the lesson in lists)."""
+    if lesson_access(user, lesson) is LessonAccess.WATCH:
+        return False
+    return not _membership_covers(user, lesson)
 
 
 # --- Reads for the learning pages (landing, outline, lesson, downloads) -------------------------
@@ -86,8 +101,9 @@ def lesson_get(lesson_id: str) -> Lesson | None:
 
 
 def module_lessons_for(user: User | AnonymousUser | Any, module: Module) -> QuerySet[Lesson]:
-    """The module's lessons this user may see listed: all of them for staff, published ones for learners."""
-    lessons = Lesson.objects.filter(module=module).order_by("order")
+    """The module's lessons this user may see listed: all of them for staff, published ones for learners.
+    With their module, for `lesson_locked`."""
+    lessons = Lesson.objects.filter(module=module).select_related("module").order_by("order")
     if getattr(user, "is_authenticated", False) and user.is_staff:
         return lessons
     return lessons.filter(published=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +12,22 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from config.json_body import JSONBodyError, json_object_parse
+from config.provider_events import (
+    OPEN_STATUSES,
+    EventIgnored,
+    ProviderEventStatus,
+    provider_event_process,
+    provider_event_reopen,
+    provider_event_store,
+    provider_events_due,
+)
+from config.services import model_update
 from courses import mux
 from courses.demo import DEMO_COURSE, asset_text, tiptap_body
-from courses.models import Asset, Lesson, Module, PlaybackPolicy, VideoStatus
+from courses.models import Asset, Lesson, Module, MuxEvent, PlaybackPolicy, VideoStatus
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -72,11 +87,15 @@ def lesson_video_upload_create(*, lesson: Lesson) -> mux.DirectUpload:
     upload = mux.direct_upload_create(
         passthrough=lesson.id, playback_policy=policy.value, cors_origin=settings.SITE_URL
     )
-    lesson.mux_upload_id = upload.id
-    lesson.mux_playback_policy = policy
-    lesson.video_status = VideoStatus.WAITING
-    lesson.video_error = ""
-    lesson.save(update_fields=["mux_upload_id", "mux_playback_policy", "video_status", "video_error", "updated_at"])
+    model_update(
+        instance=lesson,
+        data={
+            "mux_upload_id": upload.id,
+            "mux_playback_policy": policy,
+            "video_status": VideoStatus.WAITING,
+            "video_error": "",
+        },
+    )
     return upload
 
 
@@ -112,10 +131,9 @@ def lesson_video_asset_created(*, upload_id: str, asset_id: str) -> Lesson | Non
         return None
     if lesson.mux_asset_id == asset_id and lesson.video_status in (VideoStatus.READY, VideoStatus.ERRORED):
         return lesson
-    lesson.mux_asset_id = asset_id
-    lesson.video_status = VideoStatus.PROCESSING
-    lesson.video_error = ""
-    lesson.save(update_fields=["mux_asset_id", "video_status", "video_error", "updated_at"])
+    model_update(
+        instance=lesson, data={"mux_asset_id": asset_id, "video_status": VideoStatus.PROCESSING, "video_error": ""}
+    )
     return lesson
 
 
@@ -148,26 +166,13 @@ def lesson_video_ready(
     if chosen is None:
         raise ValueError(f"Mux asset {asset_id} is ready but has no playback id.")
     playback_id, policy = chosen
-    lesson.mux_asset_id = asset_id
-    lesson.mux_playback_id = playback_id
+    changes: dict[str, Any] = {"mux_asset_id": asset_id, "mux_playback_id": playback_id}
     if policy in PlaybackPolicy.values:
         # Keep the policy true to the playback id, so the lesson page knows whether to sign it.
-        lesson.mux_playback_policy = policy
+        changes["mux_playback_policy"] = policy
     if duration is not None:
-        lesson.video_duration = math.floor(float(duration) + 0.5)
-    lesson.video_status = VideoStatus.READY
-    lesson.video_error = ""
-    lesson.save(
-        update_fields=[
-            "mux_asset_id",
-            "mux_playback_id",
-            "mux_playback_policy",
-            "video_duration",
-            "video_status",
-            "video_error",
-            "updated_at",
-        ]
-    )
+        changes["video_duration"] = math.floor(float(duration) + 0.5)
+    model_update(instance=lesson, data={**changes, "video_status": VideoStatus.READY, "video_error": ""})
     return lesson
 
 
@@ -185,13 +190,9 @@ def lesson_video_errored(
         lesson = Lesson.objects.select_for_update().filter(mux_upload_id=upload_id).first() if upload_id else None
     if lesson is None:
         return None
-    update_fields = ["video_status", "video_error", "updated_at"]
-    if asset_id:
-        lesson.mux_asset_id = asset_id
-        update_fields.append("mux_asset_id")
-    lesson.video_status = VideoStatus.ERRORED
-    lesson.video_error = message or "Mux could not process this video."
-    lesson.save(update_fields=update_fields)
+    changes: dict[str, Any] = {"mux_asset_id": asset_id} if asset_id else {}
+    changes.update(video_status=VideoStatus.ERRORED, video_error=message or "Mux could not process this video.")
+    model_update(instance=lesson, data=changes)
     return lesson
 
 
@@ -201,10 +202,10 @@ def lesson_video_upload_cancelled(*, upload_id: str) -> Lesson | None:
     lesson = Lesson.objects.select_for_update().filter(mux_upload_id=upload_id).first()
     if lesson is None:
         return None
+    changes: dict[str, Any] = {"mux_upload_id": None}
     if lesson.video_status == VideoStatus.WAITING:
-        lesson.video_status = VideoStatus.READY if lesson.mux_playback_id else VideoStatus.NONE
-    lesson.mux_upload_id = None
-    lesson.save(update_fields=["mux_upload_id", "video_status", "updated_at"])
+        changes["video_status"] = VideoStatus.READY if lesson.mux_playback_id else VideoStatus.NONE
+    model_update(instance=lesson, data=changes)
     return lesson
 
 
@@ -217,22 +218,16 @@ def lesson_video_deleted(*, asset_id: str) -> Lesson | None:
     lesson = Lesson.objects.select_for_update().filter(mux_asset_id=asset_id).first()
     if lesson is None:
         return None
-    lesson.mux_asset_id = None
-    lesson.mux_playback_id = None
-    lesson.mux_upload_id = None
-    lesson.video_duration = None
-    lesson.video_status = VideoStatus.NONE
-    lesson.video_error = ""
-    lesson.save(
-        update_fields=[
-            "mux_asset_id",
-            "mux_playback_id",
-            "mux_upload_id",
-            "video_duration",
-            "video_status",
-            "video_error",
-            "updated_at",
-        ]
+    model_update(
+        instance=lesson,
+        data={
+            "mux_asset_id": None,
+            "mux_playback_id": None,
+            "mux_upload_id": None,
+            "video_duration": None,
+            "video_status": VideoStatus.NONE,
+            "video_error": "",
+        },
     )
     return lesson
 
@@ -242,20 +237,12 @@ def lesson_video_deleted(*, asset_id: str) -> Lesson | None:
 
 def lesson_publish(*, lesson: Lesson, published: bool) -> bool:
     """Publish or unpublish a lesson. Returns whether anything changed (the admin logs only changes)."""
-    if lesson.published == published:
-        return False
-    lesson.published = published
-    lesson.save(update_fields=["published", "updated_at"])
-    return True
+    return model_update(instance=lesson, data={"published": published})[1]
 
 
 def module_publish(*, module: Module, published: bool) -> bool:
     """Publish or unpublish a module (its lessons keep their own flag). Returns whether it changed."""
-    if module.published == published:
-        return False
-    module.published = published
-    module.save(update_fields=["published", "updated_at"])
-    return True
+    return model_update(instance=module, data={"published": published})[1]
 
 
 @dataclass(frozen=True)
@@ -310,3 +297,143 @@ def lessons_move(*, lesson_ids: list[str], up: bool) -> list[OrderChange]:
         siblings = list(Lesson.objects.select_for_update().filter(module_id=module_id).order_by("order"))
         changes += _siblings_move(siblings, set(lesson_ids), up=up)
     return changes
+
+
+# --- Mux webhook events (config/provider_events.py: store once, answer 200, process as a job) ---
+
+MuxHandler = Callable[[dict[str, Any]], Lesson | None]
+
+
+def _asset_refs(data: dict[str, Any]) -> dict[str, Any]:
+    return {"asset_id": data["id"], "upload_id": data.get("upload_id"), "passthrough": data.get("passthrough")}
+
+
+def _on_upload_asset_created(data: dict[str, Any]) -> Lesson | None:
+    return lesson_video_asset_created(upload_id=data["id"], asset_id=data["asset_id"])
+
+
+def _on_asset_ready(data: dict[str, Any]) -> Lesson | None:
+    return lesson_video_ready(
+        **_asset_refs(data), playback_ids=data.get("playback_ids") or [], duration=data.get("duration")
+    )
+
+
+def _mux_error_text(errors: dict[str, Any] | None) -> str:
+    """Mux's asset errors look like {"type": "invalid_input", "messages": ["..."]}."""
+    if not errors:
+        return ""
+    messages = [str(message) for message in errors.get("messages") or []]
+    kind = str(errors.get("type") or "")
+    return f"{kind}: {' '.join(messages)}" if kind and messages else kind or " ".join(messages)
+
+
+def _on_asset_errored(data: dict[str, Any]) -> Lesson | None:
+    return lesson_video_errored(**_asset_refs(data), message=_mux_error_text(data.get("errors")))
+
+
+def _on_asset_deleted(data: dict[str, Any]) -> Lesson | None:
+    return lesson_video_deleted(asset_id=data["id"])
+
+
+def _on_upload_errored(data: dict[str, Any]) -> Lesson | None:
+    error = data.get("error") or {}
+    message = str(error.get("message") or error.get("type") or "The upload failed.")
+    return lesson_video_errored(asset_id=None, upload_id=data["id"], passthrough=None, message=message)
+
+
+def _on_upload_cancelled(data: dict[str, Any]) -> Lesson | None:
+    return lesson_video_upload_cancelled(upload_id=data["id"])
+
+
+# The dispatch table: one handler per event type; unknown types are stored and IGNORED.
+MUX_HANDLERS: dict[str, MuxHandler] = {
+    "video.upload.asset_created": _on_upload_asset_created,
+    "video.asset.ready": _on_asset_ready,
+    "video.asset.errored": _on_asset_errored,
+    "video.asset.deleted": _on_asset_deleted,
+    "video.upload.errored": _on_upload_errored,
+    "video.upload.cancelled": _on_upload_cancelled,
+}
+
+
+class NotAMuxEvent(ValueError):
+    """A verified body that is not a Mux event; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class MuxWebhookEvent:
+    id: str
+    type: str
+    object_id: str
+    payload: dict[str, Any]
+
+
+def mux_event_parse(body: bytes) -> MuxWebhookEvent:
+    """A verified Mux webhook body as an event. Raises NotAMuxEvent (bounded JSON, sane id and type)."""
+    try:
+        payload = json_object_parse(body, max_bytes=1024 * 1024, max_depth=64)
+    except JSONBodyError as exc:
+        raise NotAMuxEvent(f"The body is not a Mux event: {exc}") from exc
+    event_id, event_type = payload.get("id"), payload.get("type")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 255:
+        raise NotAMuxEvent("The body is not a Mux event: its id is missing or longer than 255 characters.")
+    if not isinstance(event_type, str) or not 0 < len(event_type) <= 100:
+        raise NotAMuxEvent("The body is not a Mux event: its type is missing or too long.")
+    data = payload.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise NotAMuxEvent("The body is not a Mux event: `data` is not an object.")
+    obj: dict[str, Any] = payload["object"] if isinstance(payload.get("object"), dict) else {}
+    object_id = str(obj.get("id") or (data or {}).get("id") or "")[:255]
+    return MuxWebhookEvent(id=event_id, type=event_type, object_id=object_id, payload=payload)
+
+
+def mux_event_receive(*, event: MuxWebhookEvent) -> MuxEvent:
+    """Store a verified event once and return it; the caller queues its processing when it is open."""
+    stored, _created = provider_event_store(
+        model=MuxEvent,
+        lookup={"mux_event_id": event.id},
+        defaults={"type": event.type, "object_id": event.object_id, "payload": event.payload},
+    )
+    return stored
+
+
+def mux_event_is_open(mux_event: MuxEvent) -> bool:
+    return mux_event.status in OPEN_STATUSES
+
+
+def _mux_dispatch(stored: MuxEvent) -> None:
+    handler = MUX_HANDLERS.get(stored.type)
+    if handler is None:
+        raise EventIgnored(f"Syllabus does not handle {stored.type} events.")
+    data = stored.payload.get("data") or {}
+    # One transaction: a failing handler leaves nothing half-written (no provider call happens here).
+    with transaction.atomic():
+        lesson = handler(data)
+    if lesson is None:
+        logger.warning(
+            "Mux event %s (%s) matches no lesson (asset %s, upload %s, passthrough %s); ignored",
+            stored.mux_event_id,
+            stored.type,
+            data.get("id") if stored.type.startswith("video.asset.") else data.get("asset_id"),
+            data.get("upload_id") or (data.get("id") if stored.type.startswith("video.upload.") else None),
+            data.get("passthrough"),
+        )
+        raise EventIgnored("No lesson matches this upload or asset.")
+    logger.info("Mux event %s (%s) applied to lesson %s", stored.mux_event_id, stored.type, lesson.pk)
+
+
+def mux_event_process(*, mux_event_pk: str) -> MuxEvent | None:
+    """Dispatch a stored Mux event to its handler, once (config.provider_events.provider_event_process)."""
+    return provider_event_process(model=MuxEvent, event_pk=mux_event_pk, handle=_mux_dispatch)
+
+
+def mux_event_reprocess(*, mux_event: MuxEvent) -> MuxEvent:
+    """The admin's "reprocess": run a FAILED, IGNORED or unfinished event again now (PROCESSED ones stay)."""
+    if mux_event.status == ProviderEventStatus.PROCESSED:
+        return mux_event
+    provider_event_reopen(model=MuxEvent, event_pk=mux_event.pk)
+    return mux_event_process(mux_event_pk=mux_event.pk) or mux_event
+
+
+def mux_events_due() -> list[str]:
+    return provider_events_due(model=MuxEvent)

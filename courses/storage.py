@@ -40,7 +40,7 @@ class AssetDownload:
 
 def _is_s3(storage: Storage) -> bool:
     try:
-        from storages.backends.s3 import S3Storage
+        from storages.backends.s3 import S3Storage  # noqa: PLC0415 — optional: may be missing (below)
     except ImportError:  # django-storages without boto3: S3 cannot be configured either
         return False
     return isinstance(storage, S3Storage)

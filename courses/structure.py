@@ -32,6 +32,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from config.ids import new_id
+from courses.content import lesson_body_html
+from courses.models import Asset, Lesson, Module
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class AssetEntry:
 class ModuleRef:
     pk: str
     title: str
+    published: bool = True  # the structure holds published modules only (`lesson_access` asks)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ class LessonEntry:
     def module(self) -> ModuleRef:
         """`lesson.module.title` in templates, as for a Lesson."""
         return ModuleRef(self.module_id, self.module_title)
+
+    def get_absolute_url(self) -> str:
+        """As `Lesson.get_absolute_url` (the structure keeps it as `url`)."""
+        return self.url
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,6 @@ def content_version() -> str | None:
 
 
 def _build(version: str) -> CourseStructure:
-    from courses.models import Asset, Lesson, Module
 
     modules = list(Module.objects.filter(published=True).order_by("order").only("pk", "title", "description"))
     lessons = list(
@@ -188,9 +194,9 @@ def _build(version: str) -> CourseStructure:
             module_title=titles[lesson.module_id],
             is_free=lesson.is_free,
             video_duration=lesson.video_duration,
-            # The URL pattern is fixed (DESIGN.md §11); reversing it per lesson per request was a fifth of
-            # a large outline's cost. Built here once per version.
-            url=f"/lessons/{lesson.pk}/",
+            # Reversed here once per version: reversing it per lesson per request was a fifth of a large
+            # outline's cost.
+            url=lesson.get_absolute_url(),
             index=index,
             assets=tuple(assets.get(lesson.pk, ())),
         )
@@ -269,7 +275,6 @@ def lesson_body(structure: CourseStructure, lesson: Any) -> SafeString:
     Read `structure` (the version) before loading `lesson`: a change committed in between then moves
     the version on, and what was decoded from the older row is never served under the new one.
     """
-    from courses.content import lesson_body_html
 
     if structure.version == UNCACHED:
         return lesson_body_html(lesson.content)

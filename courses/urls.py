@@ -7,7 +7,7 @@ app_name = "courses"
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("course/", views.course_outline, name="outline"),
-    path("lessons/<str:lesson_id>/", views.lesson_detail, name="lesson"),
-    path("assets/<str:asset_id>/download/", views.asset_download_view, name="asset_download"),
+    path("lessons/<cuid:lesson_id>/", views.lesson_detail, name="lesson"),
+    path("assets/<cuid:asset_id>/download/", views.asset_download_view, name="asset_download"),
     path("webhooks/mux/", webhooks.mux_webhook, name="mux_webhook"),
 ]

@@ -32,12 +32,13 @@ from courses.selectors import (
     lesson_access,
     lesson_assets,
     lesson_get,
+    lesson_locked,
     lesson_neighbours,
     module_lessons_for,
 )
 from courses.storage import AssetFileMissing, asset_download
 from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body
-from progress.selectors import completed_lesson_ids, progress_for_lessons
+from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
 
 logger = logging.getLogger(__name__)
 
@@ -143,10 +144,10 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "courses/landing.html", context)
 
 
-def _row_state(lesson: LessonEntry, *, completed: set[str], full_access: bool) -> str:
+def _row_state(user: Any, lesson: LessonEntry, *, completed: set[str]) -> str:
     if lesson.pk in completed:
         return "done"
-    return "open" if lesson.is_free or full_access else "locked"
+    return "locked" if lesson_locked(user, lesson) else "open"
 
 
 @require_GET
@@ -162,7 +163,7 @@ def course_outline(request: HttpRequest) -> HttpResponse:
         rows: list[str] = []
         done = 0
         for lesson in module.lessons:
-            state = _row_state(lesson, completed=completed, full_access=full_access)
+            state = _row_state(user, lesson, completed=completed)
             done += state == "done"
             rows.append(lesson.rows[state])
         total = len(module.lessons)
@@ -172,7 +173,7 @@ def course_outline(request: HttpRequest) -> HttpResponse:
                 "rows": SafeString("".join(rows)),
                 "done": done,
                 "total": total,
-                "percent": round(100 * done / total) if total else 0,
+                "percent": percent_complete(done=done, total=total),
                 "seconds": module.total_seconds,
             }
         )
@@ -233,7 +234,6 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in nav.siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
     following = nav.following
-    full_access = has_access(user)
     context = {
         "lesson": lesson,
         "body": lesson_body(structure, lesson),
@@ -244,13 +244,13 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
         "assets": nav.assets,
         "previous": nav.previous,
         "next": following,
-        "next_locked": bool(following and not (following.is_free or full_access)),
+        "next_locked": bool(following and lesson_locked(user, following)),
         "siblings": [
             {
                 "lesson": s,
                 "url": getattr(s, "url", "") or reverse("courses:lesson", args=[s.pk]),
                 "completed": bool(progress.get(s.pk) and progress[s.pk].completed),
-                "locked": not (s.is_free or full_access),
+                "locked": lesson_locked(user, s),
                 "current": s.pk == lesson.pk,
             }
             for s in nav.siblings

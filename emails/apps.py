@@ -7,4 +7,4 @@ class EmailsConfig(AppConfig):
     verbose_name = "Emails"
 
     def ready(self) -> None:
-        from emails import checks, receivers  # noqa: F401 — registers the system checks, connects anymail's signal
+        from emails import checks, receivers  # noqa: F401, PLC0415 — in ready(): registers the system checks, connects anymail's signal

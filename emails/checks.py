@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from anymail.exceptions import AnymailConfigurationError
 from django.conf import settings
 from django.core import checks
+from django.core.mail import get_connection
 
 
 @checks.register(checks.Tags.compatibility)
 def anymail_configured(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     if not settings.EMAIL_BACKEND.startswith("anymail."):
         return []
-    from anymail.exceptions import AnymailConfigurationError
-    from django.core.mail import get_connection
 
     messages: list[checks.CheckMessage] = []
     try:

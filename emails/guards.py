@@ -14,18 +14,24 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from analytics.models import EventName
+from analytics.selectors import user_has_event, users_with_event
+from billing.models import SubscriptionStatus
+from billing.selectors import has_access, subscription_for
+from certificates.selectors import certificate_public_get
+from courses.selectors import LessonAccess, lesson_access
 from emails.models import EmailQueue, EmailSuppression, EmailTemplate
+from progress.selectors import completed_lesson_ids_by_user
+from qa.selectors import qa_reply_email_context
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
 def _video_1_started(user: User) -> bool:
-    from analytics.models import EventName
-    from analytics.selectors import user_has_event
-
     prefetched = getattr(user, "video_1_started", None)  # set by `recipients` for a whole claim
     if prefetched is not None:
         return bool(prefetched)
@@ -43,8 +49,6 @@ def _start_journey(item: EmailQueue, user: User) -> str | None:
 
 
 def _abandonment(item: EmailQueue, user: User) -> str | None:
-    from billing.selectors import has_access
-
     if has_access(user):
         return "learner has access now"
     return None
@@ -62,11 +66,18 @@ def _inactive_nudge(item: EmailQueue, user: User) -> str | None:
     return None
 
 
-def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
-    from billing.selectors import subscription_for
+# The reason a row whose premise is already past is cancelled with (replayed or late events can queue one).
+STALE = "stale"
+# A final notice sent this long after its time speaks of a dunning cycle Stripe has moved on from.
+FINAL_NOTICE_STALE_AFTER = timedelta(days=2)
 
+
+def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
     subscription = subscription_for(user)
     period_end = _parse((item.data or {}).get("period_end"))
+    # "Your membership renews on <date>" about a date already gone (a replayed or late event queued it).
+    if period_end is not None and period_end <= timezone.now():
+        return STALE
     if subscription is None or not subscription.grants_access:
         return "subscription no longer active"
     if subscription.cancel_at_period_end:
@@ -77,18 +88,23 @@ def _renewal_reminder(item: EmailQueue, user: User) -> str | None:
 
 
 def _payment_failed_final(item: EmailQueue, user: User) -> str | None:
-    from billing.models import SubscriptionStatus
-    from billing.selectors import subscription_for
-
     subscription = subscription_for(user)
     if subscription is None or subscription.status != SubscriptionStatus.PAST_DUE:
         return "subscription no longer past due"
+    failed_at = _parse((item.data or {}).get("failed_at"))
+    # About another dunning cycle than the open one, or days after its time: the notice's premise is past.
+    if (
+        failed_at is not None
+        and subscription.payment_failed_at is not None
+        and failed_at != subscription.payment_failed_at
+    ):
+        return STALE
+    if timezone.now() > item.scheduled_for + FINAL_NOTICE_STALE_AFTER:
+        return STALE
     return None
 
 
 def _qa_reply(item: EmailQueue, user: User) -> str | None:
-    from courses.selectors import LessonAccess, lesson_access
-    from qa.selectors import qa_reply_email_context
 
     data = item.data or {}
     found = qa_reply_email_context(question_id=str(data.get("question_id") or ""), since=_parse(data.get("since")))
@@ -102,7 +118,6 @@ def _qa_reply(item: EmailQueue, user: User) -> str | None:
 
 
 def _certificate(item: EmailQueue, user: User) -> str | None:
-    from certificates.selectors import certificate_public_get
 
     certificate = certificate_public_get(str((item.data or {}).get("certificate_id") or ""), include_hidden=True)
     if certificate is None:
@@ -139,9 +154,6 @@ def recipients(user_ids: list[str], *, with_progress: bool = False) -> dict[str,
     so `has_access` and the billing guards cost no query), `is_suppressed`, and `video_1_started`;
     with `with_progress`, each user's `completed_lesson_ids` for the progress emails too.
     Two (three) queries whatever the batch size; users that are gone are absent."""
-    from analytics.models import EventName
-    from analytics.selectors import users_with_event
-    from progress.selectors import completed_lesson_ids_by_user
 
     suppressed = EmailSuppression.objects.filter(email=Lower(OuterRef("email")))
     users: dict[str, Any] = {

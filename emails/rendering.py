@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -23,13 +22,16 @@ from django.utils.dateparse import parse_datetime
 
 from billing.models import SubscriptionPlan
 from billing.plans import annual_saving, plan_get
+from certificates.selectors import certificate_links, certificate_public_get
+from config.site import SITE_NAME, absolute, site_domain
+from courses.selectors import published_course
 from emails.models import MARKETING_TEMPLATES, EmailTemplate
 from emails.tokens import unsubscribe_token_for
+from progress.selectors import completed_lesson_ids, percent_complete
+from qa.selectors import qa_reply_email_context
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-SITE_NAME = "Syllabus"
 
 # Sample `data` for the admin preview: what the triggers put on each row.
 SAMPLE_DATA: dict[str, dict[str, Any]] = {
@@ -65,16 +67,8 @@ class RenderedEmail:
         return message
 
 
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def unsubscribe_url(user_id: str) -> str:
     return absolute(reverse("emails:unsubscribe", kwargs={"token": unsubscribe_token_for(user_id)}))
-
-
-def _site_domain() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "syllabus.local"
 
 
 def _plan_amount(plan: str | None) -> tuple[str, int]:
@@ -89,33 +83,26 @@ def _when(value: Any) -> datetime | None:
 def _lesson_link(lesson: Any) -> dict[str, str] | None:
     if lesson is None:
         return None
-    return {"title": lesson.title, "module_title": lesson.module.title, "url": absolute(f"/lessons/{lesson.pk}/")}
+    return {"title": lesson.title, "module_title": lesson.module.title, "url": absolute(lesson.get_absolute_url())}
 
 
 def _free_lesson() -> dict[str, str] | None:
-    from courses.selectors import published_course
-
     return _lesson_link(published_course().free_lesson)
 
 
 def _progress(user: User) -> dict[str, Any]:
     """The learner's standing, from the cached published course and one query of completed lessons
     (the same answers as the seed's progress and next-lesson queries, see progress.selectors)."""
-    from courses.selectors import published_course
-    from progress.selectors import completed_lesson_ids
-
     course = published_course()
     done = getattr(user, "completed_lesson_ids", None)  # prefetched for a drain's batch (emails.guards)
     if done is None:
         done = completed_lesson_ids(user=user)
     per_module = [(len(m.lessons), sum(1 for lesson in m.lessons if lesson.pk in done)) for m in course.modules]
-    total = sum(t for t, _ in per_module)
-    completed = sum(c for _, c in per_module)
     return {
         "next_lesson": _lesson_link(next((lesson for lesson in course.lessons if lesson.pk not in done), None)),
         "modules_total": len(per_module),
         "modules_done": sum(1 for t, c in per_module if t and c == t),
-        "percent": round(100 * completed / total) if total else 0,
+        "percent": percent_complete(done=sum(c for _, c in per_module), total=sum(t for t, _ in per_module)),
     }
 
 
@@ -148,7 +135,6 @@ def _template_context(template: str, user: User, data: dict[str, Any]) -> dict[s
 
 
 def _qa_reply(data: dict[str, Any]) -> dict[str, Any]:
-    from qa.selectors import qa_reply_email_context
 
     found = qa_reply_email_context(question_id=str(data.get("question_id") or ""), since=_when(data.get("since")))
     if found is None:  # the admin preview's sample row, or a question removed since (the guard cancels those)
@@ -157,7 +143,7 @@ def _qa_reply(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "question_excerpt": _excerpt(question.body),
         "lesson_title": question.lesson.title,
-        "thread_url": absolute(f"/lessons/{question.lesson_id}/#question-{question.pk}"),
+        "thread_url": absolute(reverse("courses:lesson", args=[question.lesson_id]) + f"#question-{question.pk}"),
         "answers": [
             {"author": a.author.name or "A learner", "by_staff": a.by_staff, "excerpt": _excerpt(a.body)}
             for a in found["answers"]
@@ -166,7 +152,6 @@ def _qa_reply(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _certificate(data: dict[str, Any]) -> dict[str, Any]:
-    from certificates.selectors import certificate_links, certificate_public_get
 
     certificate = certificate_public_get(str(data.get("certificate_id") or ""), include_hidden=True)
     if certificate is None:
@@ -231,7 +216,7 @@ def email_render(
     directory = f"emails/{template.lower()}"
     headers = {"X-Syllabus-Template": template}
     if message_key:
-        headers["Message-ID"] = f"<{message_key}@{_site_domain()}>"
+        headers["Message-ID"] = f"<{message_key}@{site_domain()}>"
     if context["is_marketing"]:
         headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

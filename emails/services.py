@@ -1,6 +1,7 @@
 """The email queue's write interface: queueing and cancelling (every other app goes through
-these), the admin's queue actions, the suppression list and unsubscribing. Sending is the
-drain's (`emails/drain.py`); templates are rendered by `emails/rendering.py`."""
+these), the admin's queue actions and the suppression list. Sending is the drain's
+(`emails/drain.py`); templates are rendered by `emails/rendering.py`. Unsubscribing is accounts'
+preference service, which the unsubscribe view calls: emails never calls up into accounts."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from emails.models import EmailQueue, EmailStatus, EmailSuppression, EmailTemplate
+from emails.tasks import email_send
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -105,7 +106,6 @@ def email_dispatch_on_commit(*, queue_ids: Iterable[str]) -> None:
     """After the current transaction commits, hand these rows to a worker (a thin task per id).
     `robust`: a broker that is down must not fail the request whose data already committed;
     the beat drain sends the rows a minute later."""
-    from emails.tasks import email_send
 
     def dispatch(queue_id: str) -> Callable[[], object]:
         return lambda: email_send.delay(queue_id)
@@ -186,15 +186,3 @@ def email_suppression_add(*, email: str, reason: str, detail: str = "") -> tuple
     if created:
         logger.info("suppressed %s (%s)", suppression.email, reason)
     return suppression, created
-
-
-def email_unsubscribe(*, user_id: str, source: str) -> bool:
-    """Turn marketing mail off for this learner and record `email_unsubscribed` (through accounts'
-    preference service). Idempotent: True only when this call changed the preference. Transactional
-    mail (receipts, payment problems, renewal notices) is unaffected."""
-    from accounts.services import user_marketing_preference_set
-
-    user = get_user_model().objects.filter(pk=user_id).first()
-    if user is None:
-        return False
-    return user_marketing_preference_set(user=user, opt_out=True, source=source)

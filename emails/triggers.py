@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from emails.drain import LEASE
 from emails.models import EmailQueue, EmailStatus, EmailTemplate
 from emails.services import email_cancel_pending, email_queue, email_queue_replace
 
@@ -134,7 +135,6 @@ def qa_reply_email_queue(*, question: Post, answered_at: datetime) -> EmailQueue
     was claimed (it may have been rendered before this answer: repeating an answer beats losing one).
     The key names the question and that time, so concurrent answers agree on one row. Call inside the
     answer's transaction with the question row locked."""
-    from emails.drain import LEASE
 
     previous = (
         EmailQueue.objects.filter(

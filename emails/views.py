@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from emails.services import email_unsubscribe
+from accounts.services import user_marketing_preference_set
 from emails.tokens import unsubscribe_token_user_id
 
 
@@ -24,8 +24,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "emails/unsubscribe_invalid.html", status=400)
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-        # `source` beside the account page's "account" (accounts.services.user_marketing_preference_set).
-        email_unsubscribe(user_id=user.pk, source="email_one_click" if one_click else "email_link")
+        # Accounts owns the preference; `source` tells these apart from the account page's "account".
+        # Idempotent: a second POST (the mail client's one-click and the learner's click) records nothing.
+        user_marketing_preference_set(user=user, opt_out=True, source="email_one_click" if one_click else "email_link")
         return render(request, "emails/unsubscribe_done.html", {"email": user.email})
     return render(
         request,

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -59,7 +60,6 @@ def _own_note(request: HttpRequest, note_id: str):  # type: ignore[no-untyped-de
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
-    from django.utils.http import url_has_allowed_host_and_scheme
 
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from config.provider_events import ProviderEventStatus
+from config.provider_events import OPEN_STATUSES, ProviderEventStatus
 from emails.models import EmailStatus
 from ops.selectors import SystemState, system_state
 
@@ -66,7 +66,7 @@ def alerts_from(state: SystemState) -> list[Alert]:
             found.append(
                 Alert(
                     f"{name} webhook events are waiting to be processed (oldest since {oldest:%Y-%m-%d %H:%M} UTC).",
-                    _changelist(models[backlog.provider], status__exact=ProviderEventStatus.RECEIVED),
+                    _changelist(models[backlog.provider], status__in=",".join(OPEN_STATUSES)),
                 )
             )
     lag = state.rollup_lag

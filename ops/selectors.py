@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from analytics.models import MrrSnapshot
 from billing.models import StripeEvent
-from config.provider_events import ProviderEventStatus
+from config.provider_events import OPEN_STATUSES
 from courses.models import MuxEvent
 from emails.models import EmailLog, EmailQueue, EmailStatus
 
@@ -27,7 +27,7 @@ THROUGHPUT_WINDOW = timedelta(minutes=5)
 class WebhookBacklog:
     provider: str
     by_status: dict[str, int]
-    oldest_unprocessed_at: datetime | None  # RECEIVED (not yet processed) rows only
+    oldest_unprocessed_at: datetime | None  # rows whose handler has still to run (received, or retrying)
 
     def count(self, status: str) -> int:
         return self.by_status.get(status, 0)
@@ -65,7 +65,7 @@ class SystemState:
 def _webhook_backlog(provider: str, model: type[StripeEvent] | type[MuxEvent]) -> WebhookBacklog:
     rows = model.objects.order_by().values("status").annotate(n=Count("id"), oldest=Min("received_at"))
     by_status = {row["status"]: row["n"] for row in rows}
-    oldest = next((row["oldest"] for row in rows if row["status"] == ProviderEventStatus.RECEIVED), None)
+    oldest = min((row["oldest"] for row in rows if row["status"] in OPEN_STATUSES), default=None)
     return WebhookBacklog(provider=provider, by_status=by_status, oldest_unprocessed_at=oldest)
 
 

@@ -32,7 +32,12 @@ class ModuleProgress:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.completed_lessons / self.total_lessons) if self.total_lessons else 0
+        return percent_complete(done=self.completed_lessons, total=self.total_lessons)
+
+
+def percent_complete(*, done: int, total: int) -> int:
+    """The one progress percentage: `done` of `total` lessons, rounded to a whole percent (0 when empty)."""
+    return round(100 * done / total) if total else 0
 
 
 def course_progress(*, user: User) -> list[ModuleProgress]:
@@ -128,9 +133,9 @@ def dashboard_for(*, user: User, recent: int = 5) -> Dashboard:
 
 def course_percent(progress: list[ModuleProgress]) -> int:
     """Overall percent complete across the published course, from `course_progress` rows."""
-    total = sum(p.total_lessons for p in progress)
-    done = sum(p.completed_lessons for p in progress)
-    return round(100 * done / total) if total else 0
+    return percent_complete(
+        done=sum(p.completed_lessons for p in progress), total=sum(p.total_lessons for p in progress)
+    )
 
 
 def completed_lesson_ids(*, user: User) -> set[str]:

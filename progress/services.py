@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -19,6 +19,7 @@ from analytics.models import EventName
 from analytics.services import event_track
 from billing.selectors import has_access
 from certificates.services import certificate_issue_if_complete
+from config.services import model_update
 from courses.models import Lesson
 from emails.triggers import abandonment_emails_queue, module_complete_email_queue
 from progress.models import LessonProgress
@@ -62,9 +63,7 @@ def lesson_complete(*, user: User, lesson: Lesson) -> CompletionResult:
         progress = _progress_row(user=user, lesson=lesson)
         if progress.completed:
             return CompletionResult(progress=progress, changed=False)
-        progress.completed = True
-        progress.completed_at = timezone.now()
-        progress.save(update_fields=["completed", "completed_at", "updated_at"])
+        model_update(instance=progress, data={"completed": True, "completed_at": timezone.now()})
         event_track(
             name=EventName.LESSON_COMPLETED,
             user=user,
@@ -92,9 +91,7 @@ def lesson_uncomplete(*, user: User, lesson: Lesson) -> CompletionResult:
         progress = _progress_row(user=user, lesson=lesson)
         if not progress.completed:
             return CompletionResult(progress=progress, changed=False)
-        progress.completed = False
-        progress.completed_at = None
-        progress.save(update_fields=["completed", "completed_at", "updated_at"])
+        model_update(instance=progress, data={"completed": False, "completed_at": None})
         return CompletionResult(progress=progress, changed=True)
 
 
@@ -110,10 +107,10 @@ def lesson_video_complete(*, user: User, lesson: Lesson) -> CompletionResult:
         progress = _progress_row(user=user, lesson=lesson)
         now = timezone.now()
         first_time = progress.video_completed_at is None
-        progress.position_seconds = 0  # a finished video starts from the top next time
+        changes: dict[str, Any] = {"position_seconds": 0}  # a finished video starts from the top next time
         if first_time:
-            progress.video_completed_at = now
-        progress.save(update_fields=["position_seconds", "video_completed_at", "updated_at"])
+            changes["video_completed_at"] = now
+        model_update(instance=progress, data=changes)
         if first_time:
             name = EventName.VIDEO_1_COMPLETED if lesson.is_free else EventName.VIDEO_COMPLETED
             event_track(name=name, user=user, properties={"lesson_id": lesson.pk})

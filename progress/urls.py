@@ -6,7 +6,7 @@ app_name = "progress"
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("lessons/<str:lesson_id>/complete/", views.lesson_complete_view, name="lesson_complete"),
-    path("lessons/<str:lesson_id>/uncomplete/", views.lesson_uncomplete_view, name="lesson_uncomplete"),
-    path("lessons/<str:lesson_id>/position/", views.lesson_position_view, name="lesson_position"),
+    path("lessons/<cuid:lesson_id>/complete/", views.lesson_complete_view, name="lesson_complete"),
+    path("lessons/<cuid:lesson_id>/uncomplete/", views.lesson_uncomplete_view, name="lesson_uncomplete"),
+    path("lessons/<cuid:lesson_id>/position/", views.lesson_position_view, name="lesson_position"),
 ]

@@ -7,7 +7,6 @@ goes through `lesson_access`: anything short of WATCH writes nothing.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -21,9 +20,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.selectors import has_access
+from config.json_body import JSONBodyError, json_object_parse
 from courses.models import Lesson
-from courses.selectors import LessonAccess, lesson_access, lesson_get
+from courses.selectors import LessonAccess, lesson_access, lesson_get, lesson_locked
 from progress.models import LessonProgress
 from progress.selectors import course_percent, dashboard_for
 from progress.services import (
@@ -48,8 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "lesson_total": sum(m.total_lessons for m in board.modules),
         "done_total": sum(m.completed_lessons for m in board.modules),
         "next_lesson": next_lesson,
-        # The access rule of `lesson_access` for a published lesson: free, or `has_access`.
-        "next_locked": bool(next_lesson and not (next_lesson.is_free or has_access(user))),
+        "next_locked": bool(next_lesson and lesson_locked(user, next_lesson)),
         "resume_seconds": board.resume_seconds,
         "recent": board.recent,
     }
@@ -63,6 +61,9 @@ class BadRequest(Exception):
     pass
 
 
+MAX_POSITION_SECONDS = 7 * 24 * 60 * 60
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "") or request.content_type == "application/json"
 
@@ -70,12 +71,9 @@ def _wants_json(request: HttpRequest) -> bool:
 def _payload(request: HttpRequest) -> dict[str, Any]:
     if request.content_type == "application/json":
         try:
-            data = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest("The request body is not valid JSON.") from exc
-        if not isinstance(data, dict):
-            raise BadRequest("The request body must be a JSON object.")
-        return data
+            return json_object_parse(request.body or b"{}", max_bytes=16 * 1024, max_depth=4)
+        except JSONBodyError as exc:
+            raise BadRequest(str(exc)) from exc
     return request.POST.dict()
 
 
@@ -162,10 +160,11 @@ def _position(data: dict[str, Any]) -> float:
         raise BadRequest("`position` (seconds) is required.")
     try:
         value = float(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise BadRequest("`position` must be a number of seconds.") from exc
-    if math.isnan(value):
-        raise BadRequest("`position` must be a number of seconds.")
+    # Range-checked before it reaches the database (a player's small overshoots are clamped by the service).
+    if not math.isfinite(value) or abs(value) > MAX_POSITION_SECONDS:
+        raise BadRequest(f"`position` must be a number of seconds up to {MAX_POSITION_SECONDS}.")
     return value
 
 

@@ -209,9 +209,14 @@ def browser_page(live_server: Any) -> Iterator[Any]:
         context = browser.new_context(base_url=live_server.url)
         page = context.new_page()
         page.set_default_timeout(10_000)
+        # Every browser journey doubles as a Content-Security-Policy check: Chromium reports each
+        # blocked script, style, image or connection on the console.
+        violations: list[str] = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
         try:
             yield page
         finally:
             context.close()
             browser.close()
+        assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

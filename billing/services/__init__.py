@@ -4,7 +4,14 @@ their handlers). Callers import from `billing.services`; the names below are its
 
 from billing.plans import plan_for_price, plan_price_id
 from billing.services.checkout import NoSubscription, checkout_start, portal_session_start
-from billing.services.events import HANDLERS, stripe_event_process, stripe_event_receive, stripe_event_reprocess
+from billing.services.events import (
+    HANDLERS,
+    stripe_event_is_open,
+    stripe_event_process,
+    stripe_event_receive,
+    stripe_event_reprocess,
+    stripe_events_due,
+)
 from billing.services.refunds import RefundNotAllowed, refund_record, subscription_refund_and_cancel
 from billing.services.sync import (
     DUNNING,
@@ -34,9 +41,11 @@ __all__ = [
     "plan_price_id",
     "portal_session_start",
     "refund_record",
+    "stripe_event_is_open",
     "stripe_event_process",
     "stripe_event_receive",
     "stripe_event_reprocess",
+    "stripe_events_due",
     "subscription_cancel_immediately",
     "subscription_refresh",
     "subscription_refund_and_cancel",

@@ -1,33 +1,45 @@
-"""Stripe webhook events: store once, dispatch to a handler, record the outcome.
+"""Stripe webhook events (config/provider_events.py): store once, answer 200, process as a job.
 
-Each handler turns one event type into the sync (`billing.services.sync`) or a refund record;
-`stripe_event_process` runs it exactly once per stored event.
+Each handler turns one event type into the sync (`billing.services.sync`) or a refund record; it
+reads Stripe first and then writes in short transactions, so no Stripe call happens under a lock.
+`stripe_event_process` runs it once per stored event; failures are retried by the sweeper.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from accounts.models import User
 from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
 from billing.models import StripeEvent, StripeEventStatus, Subscription
 from billing.services.refunds import refund_record
-from billing.services.sync import DUNNING, EventIgnored, UnknownSubscriber, subscription_refresh
+from billing.services.sync import (
+    DUNNING,
+    EventIgnored,
+    UnknownSubscriber,
+    _lock_subscription_id,
+    subscription_refresh,
+)
 from billing.stripe_client import WebhookEvent
+from config.provider_events import (
+    OPEN_STATUSES,
+    provider_event_process,
+    provider_event_reopen,
+    provider_event_store,
+    provider_events_due,
+)
 from emails.triggers import payment_failed_emails_queue
 
 logger = logging.getLogger(__name__)
 
 
 def _on_checkout_session_completed(event: WebhookEvent) -> None:
-    from accounts.models import User
-
     session = event.object
     if session.get("mode") != "subscription":
         raise EventIgnored(f"Checkout Session {session.get('id')} is not a subscription checkout.")
@@ -59,19 +71,24 @@ def _on_invoice_paid(event: WebhookEvent) -> None:
 
 
 def _on_invoice_payment_failed(event: WebhookEvent) -> None:
-    row = _invoice_subscription(event)
+    synced = _invoice_subscription(event)
     invoice = event.object
-    event_track(
-        name=EventName.PAYMENT_FAILED,
-        user=row.user,
-        properties={"invoice": invoice.get("id"), "attempt": invoice.get("attempt_count"), "plan": str(row.plan)},
-    )
-    # Only a failure Stripe still stands by opens a dunning cycle: delivered after the invoice was
-    # paid (or the subscription ended), it is history.
-    if row.stripe_status in DUNNING and row.payment_failed_at is None:
-        row.payment_failed_at = event.created
-        row.save(update_fields=["payment_failed_at", "updated_at"])
-        payment_failed_emails_queue(subscription=row, failed_at=event.created)
+    # A second short transaction, again under the per-subscription lock: if it fails, the retried
+    # event re-syncs (a no-op) and runs this again, so each failure is recorded once.
+    with transaction.atomic():
+        _lock_subscription_id(synced.stripe_subscription_id)
+        row = Subscription.objects.select_for_update(of=("self",)).select_related("user").get(pk=synced.pk)
+        event_track(
+            name=EventName.PAYMENT_FAILED,
+            user=row.user,
+            properties={"invoice": invoice.get("id"), "attempt": invoice.get("attempt_count"), "plan": str(row.plan)},
+        )
+        # Only a failure Stripe still stands by opens a dunning cycle: delivered after the invoice was
+        # paid (or the subscription ended), it is history.
+        if row.stripe_status in DUNNING and row.payment_failed_at is None:
+            row.payment_failed_at = event.created
+            row.save(update_fields=["payment_failed_at", "updated_at"])
+            payment_failed_emails_queue(subscription=row, failed_at=event.created)
 
 
 def _on_charge_refunded(event: WebhookEvent) -> None:
@@ -80,11 +97,19 @@ def _on_charge_refunded(event: WebhookEvent) -> None:
     row = Subscription.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
     if row is None:
         raise UnknownSubscriber(f"Charge {charge.get('id')} belongs to no known customer ({customer_id}).")
-    refund_record(
-        subscription=row, charge_id=str(charge["id"]), amount=int(charge.get("amount_refunded") or 0), source="stripe"
-    )
+    with transaction.atomic():
+        refund_record(
+            subscription=row,
+            charge_id=str(charge["id"]),
+            amount=int(charge.get("amount_refunded") or 0),
+            source="stripe",
+        )
 
 
+# The dispatch table: one handler per event type, each reading Stripe first and then writing in short
+# transactions. New types are one line here; unknown types are stored and IGNORED.
+# The dispatch table: one handler per event type, each reading Stripe first and then writing in short
+# transactions. New types are one line here; unknown types are stored and IGNORED.
 HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     "checkout.session.completed": _on_checkout_session_completed,
     "customer.subscription.created": _on_subscription_event,
@@ -96,14 +121,34 @@ HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
 }
 
 
+# --- stored events (config/provider_events.py: store once, answer 200, process as a job) -------
+
+
 def stripe_event_receive(*, event: WebhookEvent) -> StripeEvent:
-    """Store a verified event once, then process it. A repeat of a processed or ignored event does
-    nothing; a repeat of a failed one (Stripe retrying after our 500) processes it again."""
-    stored, _created = StripeEvent.objects.get_or_create(
-        stripe_event_id=event.id,
-        defaults={"type": event.type, "stripe_created": event.created, "payload": event.payload},
+    """Store a verified event once and return it; the caller queues its processing when it is open.
+    An event whose `api_version` is not the pinned one is stored, logged and flagged for the admin
+    (it is still processed: every handler re-reads the subscription with the pinned version)."""
+    api_version = str(event.payload.get("api_version") or "")[:64]
+    flag = ""
+    if api_version and api_version != settings.STRIPE_API_VERSION:
+        flag = f"API version {api_version} is not the pinned {settings.STRIPE_API_VERSION}."
+        logger.warning("Stripe event %s (%s): %s", event.id, event.type, flag)
+    stored, _created = provider_event_store(
+        model=StripeEvent,
+        lookup={"stripe_event_id": event.id},
+        defaults={
+            "type": event.type,
+            "stripe_created": event.created,
+            "payload": event.payload,
+            "api_version": api_version,
+            "flag": flag,
+        },
     )
-    return stripe_event_process(stripe_event=stored)
+    return stored
+
+
+def stripe_event_is_open(stripe_event: StripeEvent) -> bool:
+    return stripe_event.status in OPEN_STATUSES
 
 
 def _event_from_stored(stored: StripeEvent) -> WebhookEvent:
@@ -116,48 +161,29 @@ def _event_from_stored(stored: StripeEvent) -> WebhookEvent:
     )
 
 
-def stripe_event_process(*, stripe_event: StripeEvent) -> StripeEvent:
-    """Dispatch a stored event to its handler, exactly once.
+def _dispatch(stored: StripeEvent) -> None:
+    handler = HANDLERS.get(stored.type)
+    if handler is None:
+        raise EventIgnored(f"Syllabus does not handle {stored.type} events.")
+    handler(_event_from_stored(stored))
 
-    Unknown types → IGNORED. A handler's EventIgnored → IGNORED with the reason in `error`.
-    Any other failure rolls the handler's writes back and leaves the event FAILED with the error,
-    to be retried by Stripe or reprocessed from the admin. PROCESSED / IGNORED events are left alone.
-    """
-    try:
-        with transaction.atomic():
-            # FOR UPDATE: a concurrent delivery of the same event waits here, then finds it done.
-            stored = StripeEvent.objects.select_for_update().get(pk=stripe_event.pk)
-            if stored.status in (StripeEventStatus.PROCESSED, StripeEventStatus.IGNORED):
-                return stored
-            handler = HANDLERS.get(stored.type)
-            if handler is None:
-                stored.status, stored.error = StripeEventStatus.IGNORED, ""
-            else:
-                try:
-                    with transaction.atomic():
-                        handler(_event_from_stored(stored))
-                    stored.status, stored.error = StripeEventStatus.PROCESSED, ""
-                except EventIgnored as exc:
-                    logger.warning("Stripe event %s (%s) ignored: %s", stored.stripe_event_id, stored.type, exc)
-                    stored.status, stored.error = StripeEventStatus.IGNORED, str(exc)
-            stored.processed_at = timezone.now()
-            stored.save(update_fields=["status", "error", "processed_at"])
-            return stored
-    except Exception:  # any handler failure must be stored and answered 500 so Stripe retries
-        logger.exception("Stripe event %s (%s) failed", stripe_event.stripe_event_id, stripe_event.type)
-        StripeEvent.objects.filter(pk=stripe_event.pk).update(
-            status=StripeEventStatus.FAILED, error=traceback.format_exc()[-4000:], processed_at=None
-        )
-        stripe_event.refresh_from_db()
-        return stripe_event
+
+def stripe_event_process(*, stripe_event_pk: str) -> StripeEvent | None:
+    """Dispatch a stored event to its handler, once (config.provider_events.provider_event_process):
+    PROCESSED, IGNORED with the reason, or RETRYING with the error until FAILED. Call outside a
+    transaction: handlers read Stripe before taking their short locks."""
+    return provider_event_process(model=StripeEvent, event_pk=stripe_event_pk, handle=_dispatch)
 
 
 def stripe_event_reprocess(*, stripe_event: StripeEvent) -> StripeEvent:
-    """The admin's "reprocess": run a FAILED, IGNORED or never-finished event again.
+    """The admin's "reprocess": run a FAILED, IGNORED or unfinished event again now.
     A PROCESSED event is left alone (its analytics and emails are already recorded)."""
     if stripe_event.status == StripeEventStatus.PROCESSED:
         return stripe_event
-    StripeEvent.objects.filter(pk=stripe_event.pk).exclude(status=StripeEventStatus.PROCESSED).update(
-        status=StripeEventStatus.RECEIVED, error=""
-    )
-    return stripe_event_process(stripe_event=stripe_event)
+    provider_event_reopen(model=StripeEvent, event_pk=stripe_event.pk)
+    return stripe_event_process(stripe_event_pk=stripe_event.pk) or stripe_event
+
+
+def stripe_events_due() -> list[str]:
+    """The stored events the sweeper queues again (unclaimed, or due for a retry)."""
+    return provider_events_due(model=StripeEvent)

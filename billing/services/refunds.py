@@ -14,6 +14,7 @@ from billing import stripe_client
 from billing.models import Subscription
 from billing.selectors import is_refund_eligible
 from billing.services.sync import subscription_cancel_immediately
+from config.services import model_update
 
 
 class RefundNotAllowed(Exception):
@@ -26,9 +27,7 @@ def refund_record(*, subscription: Subscription, charge_id: str, amount: int, so
     row = Subscription.objects.select_for_update(of=("self",)).select_related("user").get(pk=subscription.pk)
     if charge_id and row.refunded_charge_id == charge_id:
         return False
-    row.refunded_at = timezone.now()
-    row.refunded_charge_id = charge_id
-    row.save(update_fields=["refunded_at", "refunded_charge_id", "updated_at"])
+    model_update(instance=row, data={"refunded_at": timezone.now(), "refunded_charge_id": charge_id})
     properties: dict[str, Any] = {"charge": charge_id, "amount": amount, "plan": str(row.plan), "source": source}
     if refund_id:
         properties["refund"] = refund_id

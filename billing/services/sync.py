@@ -2,35 +2,34 @@
 
 Convergence (DESIGN.md §5). Stripe delivers events late, twice and in any order, so no handler
 applies the snapshot inside its event. Every subscription-affecting event instead re-reads the
-subscription from Stripe (through `billing.stripe_client`) and `subscription_sync` makes the row equal
-to that state, under a per-subscription lock, never letting a state read earlier overwrite one read
-later (`Subscription.stripe_synced_at`). Side effects (analytics events, emails) follow *transitions*
-of the row, so replaying any event in any order records each of them once.
+subscription from Stripe (through `billing.stripe_client`, before any lock is taken) and
+`subscription_sync` makes the row equal to that state, under a per-subscription lock, never letting a
+state read earlier overwrite one read later (`Subscription.stripe_synced_at`). Side effects
+(analytics events, emails) follow *transitions* of the row, so replaying any event in any order
+records each of them once.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from analytics.models import EventName
 from analytics.services import event_track
 from billing import stripe_client
 from billing.models import ACCESS_STATUSES, Subscription, SubscriptionStatus
 from billing.plans import plan_for_price
 from billing.stripe_client import StripeSubscription
+from config.provider_events import EventIgnored
 from emails.triggers import (
     abandonment_emails_cancel,
     payment_failed_final_cancel,
     renewal_reminder_reschedule,
 )
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -53,17 +52,13 @@ DUNNING = frozenset({"past_due", "unpaid"})
 TERMINAL = frozenset({"canceled", "incomplete_expired"})
 
 
-class EventIgnored(Exception):
-    """The event is stored and answered 200 but changes nothing (the message says why)."""
-
-
 class UnknownSubscriber(EventIgnored):
     """The event names a customer or subscription that no learner here owns."""
 
 
 def _lock_subscription_id(stripe_subscription_id: str) -> None:
-    """Serialise everything done for one Stripe subscription until the transaction ends, so two
-    webhooks for it never interleave their read-from-Stripe and their write."""
+    """Serialise the writes for one Stripe subscription until the transaction ends, so two webhooks
+    for it never interleave their writes (their Stripe reads happen before, outside the lock)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             key = f"stripe-subscription:{stripe_subscription_id}"
@@ -71,8 +66,6 @@ def _lock_subscription_id(stripe_subscription_id: str) -> None:
 
 
 def _owner_for(remote: StripeSubscription, user: User | None) -> User | None:
-    from accounts.models import User
-
     if user is not None:
         return user
     if remote.user_id:
@@ -165,16 +158,25 @@ def subscription_sync(*, remote: StripeSubscription, synced_at: datetime, user: 
     return row
 
 
-def subscription_refresh(*, stripe_subscription_id: str, user: User | None = None) -> Subscription:
-    """Read the subscription from Stripe and sync the row to it, holding the per-subscription lock.
-    Call inside a transaction. Raises UnknownSubscriber, StripeUnavailable."""
-    _lock_subscription_id(stripe_subscription_id)
+def _remote_read(stripe_subscription_id: str) -> tuple[StripeSubscription, datetime]:
+    """Stripe's state of the subscription and the time it is at least as recent as. Holds no lock
+    and must run outside any transaction: a hanging Stripe then blocks nobody else."""
     synced_at = timezone.now()  # taken before the read: the state is at least this recent
     try:
-        remote = stripe_client.subscription_retrieve(stripe_subscription_id)
+        return stripe_client.subscription_retrieve(stripe_subscription_id), synced_at
     except stripe_client.StripeNotFound as exc:
         raise UnknownSubscriber(f"Stripe has no subscription {stripe_subscription_id}.") from exc
-    return subscription_sync(remote=remote, synced_at=synced_at, user=user)
+
+
+def subscription_refresh(*, stripe_subscription_id: str, user: User | None = None) -> Subscription:
+    """Read the subscription from Stripe first, then, in one short transaction holding the
+    per-subscription lock, sync the row to it (an older read than the one applied is skipped, so
+    reads racing each other still converge). No Stripe call happens under the lock.
+    Raises UnknownSubscriber, StripeUnavailable."""
+    remote, synced_at = _remote_read(stripe_subscription_id)
+    with transaction.atomic():
+        _lock_subscription_id(stripe_subscription_id)
+        return subscription_sync(remote=remote, synced_at=synced_at, user=user)
 
 
 def subscription_cancel_immediately(*, subscription: Subscription) -> Subscription:
@@ -220,8 +222,7 @@ def subscriptions_resync(*, include_ended: bool = False) -> tuple[int, list[str]
     synced, failed = 0, []
     for stripe_subscription_id in rows.values_list("stripe_subscription_id", flat=True).iterator():
         try:
-            with transaction.atomic():
-                subscription_refresh(stripe_subscription_id=stripe_subscription_id)
+            subscription_refresh(stripe_subscription_id=stripe_subscription_id)
             synced += 1
         except (EventIgnored, stripe_client.StripeUnavailable) as exc:
             logger.warning("Resync of %s failed: %s", stripe_subscription_id, exc)

@@ -5,30 +5,48 @@ The environment is read here and in the sibling modules, nowhere else in the pro
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django_guid.integrations import CeleryIntegration
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
+class _Env(environ.Env):
+    """django-environ, except that a value is always itself: django-environ reads a value starting
+    with "$" as a reference to another variable, and a generated secret key may start with "$"."""
+
+    def get_value(
+        self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET, parse_default: bool = False
+    ) -> Any:
+        raw = self.ENVIRON.get(f"{self.prefix}{var}")
+        if isinstance(raw, str) and raw.startswith("$"):
+            return self.parse_value(raw, cast)
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+ENV = _Env()
+
+
+# The helpers every settings line uses (`FOO = env("FOO", "default")`), over django-environ.
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    return ENV.str(name, default=default)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    """On for 1 / true / yes / on (django-environ also takes y, ok and other non-zero numbers)."""
+    return ENV.bool(name, default=default)
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+    """A comma-separated list; blanks around and between items are dropped."""
+    items = ENV.get_value(name, cast=list, default=default, parse_default=True)
+    return [item.strip() for item in items if item.strip()]
 
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
@@ -38,7 +56,7 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.SyllabusAdminConfig",  # django.contrib.admin with config/admin_site.py
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +82,7 @@ INSTALLED_APPS = [
     "qa",
     "notes",
     "certificates",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -72,12 +91,14 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before sessions and auth: a NUL in the address is refused before any query.
+    "config.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "analytics.middleware.AnalyticsSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -102,11 +123,46 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "csp.context_processors.nonce",
                 "billing.context_processors.billing",
             ],
         },
     },
 ]
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------
+# Scripts only from the site itself (the Mux Player and the editor bundle are self-hosted static files)
+# and inline scripts only with the per-response nonce (`<script nonce="{{ CSP_NONCE }}">`). Media, images
+# and connections only to the providers really used: Mux Video (stream.mux.com, image.mux.com), Mux
+# Data (*.litix.io), and the Google Cloud Storage host the admin PUTs direct uploads to. Stripe
+# Checkout, the portal and Google sign-in are redirects after our own form posts (form-action).
+MUX_CSP_HOSTS = ["https://stream.mux.com", "https://image.mux.com"]
+MUX_DIRECT_UPLOAD_HOST = "https://storage.googleapis.com"
+# Until the Mux Player is served from our static files, its pinned, SRI-checked file comes from jsDelivr.
+CSP_EXTRA_SCRIPT_HOSTS = env_list("CSP_EXTRA_SCRIPT_HOSTS", "https://cdn.jsdelivr.net")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *CSP_EXTRA_SCRIPT_HOSTS],
+        # Mux Player styles its shadow DOM at run time and the admin uses style attributes: styles
+        # cannot run code, so inline styles are allowed; inline scripts are not.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *MUX_CSP_HOSTS],
+        "media-src": [SELF, "blob:", *MUX_CSP_HOSTS],
+        "connect-src": [SELF, *MUX_CSP_HOSTS, "https://*.litix.io", MUX_DIRECT_UPLOAD_HOST],
+        "worker-src": [SELF, "blob:"],  # the player's HLS engine runs in a blob worker
+        "font-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [
+            SELF,
+            "https://checkout.stripe.com",
+            "https://billing.stripe.com",
+            "https://accounts.google.com",
+        ],
+    }
+}
 
 # --- Database --------------------------------------------------------------------------------
 # PostgreSQL in production and tests; SQLite only as the zero-setup default of `make run`.
@@ -129,7 +185,8 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            # Fails open (config/cache.py): Redis down degrades rate limits, never a page.
+            "BACKEND": "config.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "syllabus"),
         }
@@ -185,7 +242,7 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 # Behind N reverse proxies, the client address is the N-th from the right in X-Forwarded-For.
-ALLAUTH_TRUSTED_PROXY_COUNT = int(env("ALLAUTH_TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = ENV.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"add_email": "accounts.forms.AddEmailForm"}
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
@@ -251,35 +308,39 @@ STORAGES = {
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Syllabus <hello@syllabus.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_URL = env("EMAIL_URL", "console://")
-if EMAIL_URL.startswith("console"):
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-elif EMAIL_URL.startswith("file://"):
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = EMAIL_URL.removeprefix("file://")
-elif EMAIL_URL.startswith("locmem"):
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-elif EMAIL_URL.startswith("anymail://"):
+# django-environ's email URL parser, under this project's scheme names (README "Configuration"):
+# smtps:// is implicit TLS (environ's smtp+ssl), smtp+tls:// and submission:// are STARTTLS.
+_EMAIL_SCHEMES = {
+    "console": "consolemail",
+    "file": "filemail",
+    "locmem": "memorymail",
+    "smtps": "smtp+ssl",
+    "submission": "smtp+tls",
+}
+_email_scheme, _, _email_rest = EMAIL_URL.partition("://")
+if _email_scheme == "anymail":
     # An ESP through django-anymail, e.g. anymail://postmark with ANYMAIL_POSTMARK_SERVER_TOKEN.
-    EMAIL_BACKEND = f"anymail.backends.{EMAIL_URL.removeprefix('anymail://')}.EmailBackend"
+    EMAIL_BACKEND = f"anymail.backends.{_email_rest}.EmailBackend"
 else:
-    from urllib.parse import unquote, urlparse
-
-    _email = urlparse(EMAIL_URL)
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = _email.hostname or "localhost"
-    EMAIL_PORT = _email.port or 587
-    EMAIL_HOST_USER = unquote(_email.username or "")
-    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
-    EMAIL_USE_TLS = _email.scheme in {"smtp+tls", "submission"}
-    EMAIL_USE_SSL = _email.scheme == "smtps"
-    EMAIL_TIMEOUT = 15
+    _email = ENV.email_url_config(f"{_EMAIL_SCHEMES.get(_email_scheme, _email_scheme)}://{_email_rest}")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+        EMAIL_FILE_PATH = _email_rest  # file:///var/mail → /var/mail (the parser drops the leading "/")
+    elif EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+        EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+        EMAIL_PORT = _email["EMAIL_PORT"] or 587
+        EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+        EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+        EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+        EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+        EMAIL_TIMEOUT = 15
 
 # The ESP whose tracking webhook (bounces, complaints) is mounted at /anymail/<esp>/tracking/.
 EMAIL_ESP = EMAIL_URL.removeprefix("anymail://") if EMAIL_URL.startswith("anymail://") else ""
 
 # django-anymail: every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"] (the ESP's credentials,
 # and WEBHOOK_SECRET "user:password", without which the bounce/complaint webhooks stay unmounted).
-ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in ENV.ENVIRON.items() if key.startswith("ANYMAIL_")}
 
 # --- Stripe ----------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
@@ -290,6 +351,11 @@ STRIPE_API_BASE = env("STRIPE_API_BASE")
 STRIPE_API_VERSION = "2026-10-28.endive"  # the version stripe 16.x pins
 STRIPE_TIMEOUT_SECONDS = float(env("STRIPE_TIMEOUT_SECONDS", "10"))  # per request; a webhook must answer fast
 STRIPE_MAX_NETWORK_RETRIES = int(env("STRIPE_MAX_NETWORK_RETRIES", "2"))  # idempotency keys make retries safe
+# The worst case of one Stripe call: every try times out, with the library's backoff between tries
+# (0.5 s doubling, at most 5 s). It must fit in a provider-event task's soft time limit.
+STRIPE_CALL_BUDGET_SECONDS = STRIPE_TIMEOUT_SECONDS * (STRIPE_MAX_NETWORK_RETRIES + 1) + sum(
+    min(0.5 * 2**attempt, 5.0) for attempt in range(STRIPE_MAX_NETWORK_RETRIES)
+)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300  # signatures older than 5 minutes are refused (replay protection)
 # Display and MRR amounts in whole dollars (seed: monthly 49, annual 399).
 PLAN_PRICE_MONTHLY = 49
@@ -306,17 +372,32 @@ MUX_PLAYBACK_TOKEN_TTL_SECONDS = 6 * 60 * 60
 MUX_WEBHOOK_TOLERANCE_SECONDS = 300
 
 # --- Celery ----------------------------------------------------------------------------------
+# A stored webhook event's task (billing/courses tasks): the soft limit raises in the handler (the
+# event is retried by the sweeper), the hard one kills a stuck worker process.
+PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT = int(env("PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT", "50"))
+PROVIDER_EVENT_TASK_TIME_LIMIT = PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT + 10
+if STRIPE_CALL_BUDGET_SECONDS >= PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT:
+    raise ValueError(
+        f"A Stripe call may take {STRIPE_CALL_BUDGET_SECONDS:.1f} s (STRIPE_TIMEOUT_SECONDS x tries + backoff), "
+        f"more than PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT ({PROVIDER_EVENT_TASK_SOFT_TIME_LIMIT} s)."
+    )
+# Publishing to a broker that is down fails at once instead of retrying for seconds (kombu's default):
+# every publish from a request is on-commit and `robust`, and the beat drain / sweeper catch up later.
+# (The worker's own reconnects follow broker_connection_* settings, not these.)
+REDIS_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 0, "socket_connect_timeout": 2}
 # Without REDIS_URL (`make run` on a bare machine) kombu's filesystem transport is the broker.
 CELERY_BROKER_DIR = BASE_DIR / ".run" / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "out"),
         "data_folder_out": str(CELERY_BROKER_DIR / "out"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        # kombu keeps its exchange tables here; its default is `control/` in the working directory.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -336,6 +417,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": EMAIL_DRAIN_INTERVAL_SECONDS,
         "options": {"expires": max(EMAIL_DRAIN_INTERVAL_SECONDS - 5, 1)},
     },
+    # Stored webhook events left unprocessed (a lost task, a broker outage) or due for a retry.
+    "stripe-events-sweep": {"task": "billing.tasks.stripe_events_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "mux-events-sweep": {"task": "courses.tasks.mux_events_sweep", "schedule": 60.0, "options": {"expires": 55}},
     # Dashboard rollups of whole days + today's MRR snapshot (analytics/tasks.py).
     "analytics-rollup": {"task": "analytics.tasks.analytics_rollup", "schedule": 3600.0},
 }

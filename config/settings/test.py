@@ -1,25 +1,24 @@
 """pytest: PostgreSQL and Redis, always (DESIGN.md §10)."""
 
-import os
-
 import dj_database_url
 
 from .base import *  # noqa: F403
+from .base import env
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/syllabus")
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+DATABASE_URL = env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/syllabus")
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 # Parallel runs (several checkouts on one machine) each get their own test database.
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_syllabus")}
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_syllabus")}
 CACHES = {
     "default": {
-        "BACKEND": "config.cache.RedisCache",
+        "BACKEND": "config.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "syllabus-test"),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", "syllabus-test"),
     }
 }
 CELERY_BROKER_URL = REDIS_URL
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 # Tasks run inline in tests; the tests about the worker start a real one on Redis.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

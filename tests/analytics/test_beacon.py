@@ -3,8 +3,8 @@ import json
 import pytest
 from django.test import Client
 
-from analytics.middleware import SESSION_KEY
 from analytics.models import Event
+from analytics.sessions import SESSION_KEY
 
 pytestmark = pytest.mark.django_db
 

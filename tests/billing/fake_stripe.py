@@ -50,6 +50,10 @@ class FakeStripe:
     requests: list[RecordedRequest] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     idempotent: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    # A Stripe brownout: requests matching (method, path prefix) wait until `release()` (or 60 s).
+    hangs: list[tuple[str, str]] = field(default_factory=list)
+    hanging: list[RecordedRequest] = field(default_factory=list)
+    released: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     url: str = ""
@@ -72,6 +76,10 @@ class FakeStripe:
             self.customers.clear()
             self.requests.clear()
             self.failures.clear()
+            self.hangs.clear()
+            self.hanging.clear()
+        self.released.set()  # let any request still hanging from an earlier test go
+        self.released = threading.Event()
 
     def put_subscription(self, subscription: dict[str, Any]) -> None:
         """Make `subscription` Stripe's current state of it."""
@@ -123,12 +131,33 @@ class FakeStripe:
         with self.lock:
             self.failures.append(Failure(method, path_prefix, status, body, times))
 
+    def hang(self, method: str, path_prefix: str) -> None:
+        """From now on, matching requests get no answer until `release()`: Stripe hanging."""
+        with self.lock:
+            self.hangs.append((method, path_prefix))
+
+    def release(self) -> None:
+        """Stripe answers again: hanging requests get their answers, new ones are not held."""
+        with self.lock:
+            self.hangs.clear()
+        self.released.set()
+
+    def _hold_if_hanging(self, method: str, path: str, params: dict[str, str], headers: dict[str, str]) -> None:
+        with self.lock:
+            held = any(method == m and path.startswith(prefix) for m, prefix in self.hangs)
+            if held:
+                self.hanging.append(RecordedRequest(method, path, params, headers))
+            released = self.released
+        if held:
+            released.wait(timeout=60)
+
     def requests_to(self, method: str, path_prefix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
 
     # --- dispatch ----------------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, dict]:
+        self._hold_if_hanging(method, path, params, headers)
         with self.lock:
             self.requests.append(RecordedRequest(method, path, params, headers))
             for failure in self.failures:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.test import TestCase
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "stripe"
 FIXTURE_USER_ID = "fixtureuser00000000000001"
@@ -61,14 +62,20 @@ def sign(body: bytes, *, secret: str | None = None, timestamp: int | None = None
 
 
 def post_event(client: Any, event: dict[str, Any] | bytes, **sign_kwargs: Any) -> Any:
-    """POST an event to the webhook exactly as Stripe does: raw JSON body, signed."""
+    """POST an event to the webhook exactly as Stripe does: raw JSON body, signed. The processing
+    task queued when the stored event commits runs then (eager Celery), as a worker would run it;
+    what that task queues on commit in turn (emails due now) stays queued, as before."""
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
-    return client.post(
-        "/webhooks/stripe/",
-        data=body,
-        content_type="application/json",
-        HTTP_STRIPE_SIGNATURE=sign(body, **sign_kwargs),
-    )
+    with TestCase.captureOnCommitCallbacks() as queued:
+        response = client.post(
+            "/webhooks/stripe/",
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sign(body, **sign_kwargs),
+        )
+    for callback in queued:
+        callback()
+    return response
 
 
 def with_changes(event: dict[str, Any], **object_changes: Any) -> dict[str, Any]:

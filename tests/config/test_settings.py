@@ -56,3 +56,50 @@ def test_production_refuses_local_file_storage_unless_allowed() -> None:
     assert "AWS_STORAGE_BUCKET_NAME" in refused.stderr
     allowed = _manage("check", env={**env, "ALLOW_LOCAL_MEDIA_STORAGE": "1"})
     assert allowed.returncode == 0, allowed.stderr
+
+
+def _base_settings(monkeypatch, **environ: str) -> dict:
+    """config/settings/base.py evaluated afresh under these variables (nothing else of the suite changes)."""
+    import runpy
+
+    for name in ("EMAIL_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_SECRET_KEY", "DJANGO_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "config" / "settings" / "base.py"))
+
+
+def test_email_url_schemes_select_their_backend(monkeypatch) -> None:
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    assert _base_settings(monkeypatch)["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    file = _base_settings(monkeypatch, EMAIL_URL="file:///var/mail/syllabus")
+    assert (file["EMAIL_BACKEND"], file["EMAIL_FILE_PATH"]) == (
+        "django.core.mail.backends.filebased.EmailBackend",
+        "/var/mail/syllabus",
+    )
+    starttls = _base_settings(monkeypatch, EMAIL_URL="smtp+tls://me%40example.com:p%2Fss@mail.example.com:2525")
+    assert {k: starttls[k] for k in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER")} == {
+        "EMAIL_BACKEND": smtp,
+        "EMAIL_HOST": "mail.example.com",
+        "EMAIL_PORT": 2525,
+        "EMAIL_HOST_USER": "me@example.com",
+    }
+    assert (starttls["EMAIL_HOST_PASSWORD"], starttls["EMAIL_USE_TLS"], starttls["EMAIL_USE_SSL"]) == (
+        "p/ss",
+        True,
+        False,
+    )
+    implicit = _base_settings(monkeypatch, EMAIL_URL="smtps://mail.example.com")
+    assert (implicit["EMAIL_PORT"], implicit["EMAIL_USE_TLS"], implicit["EMAIL_USE_SSL"]) == (587, False, True)
+    esp = _base_settings(monkeypatch, EMAIL_URL="anymail://postmark")
+    assert (esp["EMAIL_BACKEND"], esp["EMAIL_ESP"]) == ("anymail.backends.postmark.EmailBackend", "postmark")
+
+
+def test_values_are_taken_literally_and_lists_trimmed(monkeypatch) -> None:
+    # A generated secret key may start with "$": it is the key, not a reference to another variable.
+    loaded = _base_settings(
+        monkeypatch, DJANGO_SECRET_KEY="$ecret-key", DJANGO_ALLOWED_HOSTS=" a.example , b.example,,", DJANGO_DEBUG="on"
+    )
+    assert loaded["SECRET_KEY"] == "$ecret-key"
+    assert loaded["ALLOWED_HOSTS"] == ["a.example", "b.example"]
+    assert loaded["DEBUG"] is True

@@ -282,6 +282,18 @@ def test_the_sidebar_lists_the_module_with_ticks(client, course, subscriber, sig
     assert f'href="/lessons/{lessons[1].pk}/" aria-current="page"' in sidebar
 
 
+def test_locks_on_the_free_lesson_page_follow_lesson_access(client, course, user, subscriber):
+    free = course["free_lesson"]
+    client.force_login(user)  # signed in, no membership: the free lesson plays, the rest of its module is locked
+    page = html(client.get(f"/lessons/{free.pk}/"))
+    sidebar = page.split('class="lesson-sidebar"')[1]
+    assert sidebar.count("status-icon--locked") == 2
+    assert "Next · members only" in page
+    client.force_login(subscriber)
+    page = html(client.get(f"/lessons/{free.pk}/"))
+    assert "status-icon--locked" not in page and "members only" not in page
+
+
 def test_the_complete_button_reflects_state_and_is_a_csrf_protected_form(client, course, user):
     lesson = course["free_lesson"]
     client.force_login(user)

@@ -85,7 +85,7 @@ def test_failed_and_stuck_webhook_events(admin_client):
     assert "1 Stripe webhook event failed to process." in html
     assert 'href="/admin/billing/stripeevent/?status__exact=FAILED"' in html
     assert "Mux webhook events are waiting to be processed" in html
-    assert 'href="/admin/courses/muxevent/?status__exact=RECEIVED"' in html
+    assert 'href="/admin/courses/muxevent/?status__in=RECEIVED%2CRETRYING"' in html
 
 
 def test_rollups_that_lag_link_to_the_dashboard(admin_client):

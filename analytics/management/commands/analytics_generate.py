@@ -25,7 +25,9 @@ from accounts.models import User
 from analytics.models import Event, MrrSnapshot
 from analytics.services import completion_snapshot_record, mrr_snapshot_record, rollup_rebuild
 from billing.models import Subscription
+from billing.selectors import mrr
 from courses.models import Lesson
+from courses.services import demo_course_load
 from progress.models import LessonProgress
 
 # Cumulative shares of each event name (the rest are `lesson_viewed`): a realistic mix where views and
@@ -112,8 +114,6 @@ class Command(BaseCommand):
 
         lessons = list(Lesson.objects.order_by("module__order", "order").values_list("pk", flat=True))
         if not lessons:
-            from courses.services import demo_course_load
-
             demo_course_load()
             lessons = list(Lesson.objects.order_by("module__order", "order").values_list("pk", flat=True))
             self.stdout.write(f"No lessons yet: loaded the demo course ({len(lessons)} lessons).")
@@ -264,7 +264,6 @@ class Command(BaseCommand):
     def _mrr_history(self, days: int, now: datetime) -> None:
         """One snapshot per past day without one: a steady climb to today's MRR (history for the trend chart;
         real snapshots are never overwritten)."""
-        from billing.selectors import mrr
 
         today_mrr = mrr()
         today = now.astimezone(UTC).date()

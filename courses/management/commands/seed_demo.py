@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services import admin_ensure
+from config.site import absolute
 from courses.services import demo_course_load
 
 DEMO_ADMIN_EMAIL = "admin@syllabus.local"
@@ -27,6 +28,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Admin login ({'created' if created else 'exists'}): {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
-                f"  →  {settings.SITE_URL}/admin/"
+                f"  →  {absolute('/admin/')}"
             )
         )

@@ -8,10 +8,7 @@ Signing up links the anonymous id's earlier events to the new user (`analytics.r
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.http import HttpRequest, HttpResponse
-from django.utils.functional import SimpleLazyObject
+from django.http import HttpRequest
 
 from config.ids import new_id
 
@@ -34,14 +31,3 @@ def existing_analytics_session_id(request: HttpRequest) -> str | None:
     session = getattr(request, "session", None)
     session_id = session.get(SESSION_KEY) if session is not None else None
     return session_id if isinstance(session_id, str) and session_id else None
-
-
-class AnalyticsSessionMiddleware:
-    """Sets `request.analytics_session_id`: a lazy string that exists in the session once read."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.analytics_session_id = SimpleLazyObject(lambda: analytics_session_id(request))  # type: ignore[attr-defined]
-        return self.get_response(request)
