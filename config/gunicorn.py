@@ -34,6 +34,8 @@ errorlog = "-"
 # shared folder and /metrics adds them up (prometheus_client's multiprocess mode).
 _metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / "syllabus-metrics"))
 Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+# prometheus_client picks its multiprocess value class when first imported: only after the folder is set.
+from prometheus_client import multiprocess  # noqa: E402
 
 
 def on_starting(server: Any) -> None:
@@ -42,7 +44,9 @@ def on_starting(server: Any) -> None:
     Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
 
 
-def child_exit(server: Any, worker: Any) -> None:
-    from prometheus_client import multiprocess
+# prometheus_client picks its multiprocess value class when first imported: only after the folder is set.
+from prometheus_client import multiprocess  # noqa: E402
 
+
+def child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
