@@ -45,7 +45,6 @@ def on_starting(server: Any) -> None:
 
 
 # prometheus_client picks its multiprocess value class when first imported: only after the folder is set.
-from prometheus_client import multiprocess  # noqa: E402
 
 
 def child_exit(server: Any, worker: Any) -> None:
