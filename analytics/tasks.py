@@ -10,12 +10,22 @@ from analytics.services import (
     progress_churn_snapshot_record,
     rollup_refresh_due,
 )
+from config.locks import single_flight
 
 
 @shared_task
 def analytics_rollup() -> dict[str, object]:
     """Hourly: roll up the whole days not rolled up yet (and re-do the last one), snapshot today's MRR and
-    the completion by module and churn by learning progress."""
+    the completion by module and churn by learning progress. With several beat schedulers the same tick
+    arrives more than once: one run at a time (a database lock); the others return at once, since the running
+    one does the same work."""
+    with single_flight("analytics.tasks.analytics_rollup") as mine:
+        if not mine:
+            return {"skipped": "another rollup is running"}
+        return _rollup()
+
+
+def _rollup() -> dict[str, object]:
     result = rollup_refresh_due()
     snapshot = mrr_snapshot_record()
     modules = completion_snapshot_record()

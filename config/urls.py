@@ -31,6 +31,7 @@ _admin_hide_plumbing()
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    path("", include("ops.urls")),  # /readyz, /metrics
     # /admin/analytics/ is mounted before the admin's catch-all.
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),

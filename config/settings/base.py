@@ -11,6 +11,8 @@ from typing import Any
 import dj_database_url
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+from django_guid.integrations import CeleryIntegration
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.usersessions",
     "anymail",
+    "django_guid",
     "accounts",
     "billing",
     "teams",
@@ -79,6 +82,7 @@ INSTALLED_APPS = [
     "emails",
     "analytics",
     "search",
+    "ops",
     "qa",
     "notes",
     "certificates",
@@ -87,6 +91,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id (X-Request-ID), and so do the Celery tasks
+    # it queues (ops: DJANGO_GUID's Celery integration). Then request metrics wrap the whole stack.
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before sessions and auth: a NUL in the address is refused before any query.
@@ -102,6 +110,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     # After authentication: learners finish onboarding before the learning pages.
     "accounts.middleware.OnboardingRequiredMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -439,10 +448,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# How often beat asks for a drain of due emails (every minute; shorter only for tests of the running system).
+EMAIL_DRAIN_INTERVAL_SECONDS = float(env("EMAIL_DRAIN_INTERVAL_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Sends every due email row; the time-based triggers are rows queued ahead, so this is the only
     # periodic email job. `expires`: ticks missed while no worker ran are dropped, not piled up.
-    "email-queue-drain": {"task": "emails.tasks.email_queue_drain", "schedule": 60.0, "options": {"expires": 55}},
+    "email-queue-drain": {
+        "task": "emails.tasks.email_queue_drain",
+        "schedule": EMAIL_DRAIN_INTERVAL_SECONDS,
+        "options": {"expires": max(EMAIL_DRAIN_INTERVAL_SECONDS - 5, 1)},
+    },
     # Stored webhook events left unprocessed (a lost task, a broker outage) or due for a retry.
     "stripe-events-sweep": {"task": "billing.tasks.stripe_events_sweep", "schedule": 60.0, "options": {"expires": 55}},
     "mux-events-sweep": {"task": "courses.tasks.mux_events_sweep", "schedule": 60.0, "options": {"expires": 55}},
@@ -450,6 +465,47 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "analytics-rollup": {"task": "analytics.tasks.analytics_rollup", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
+
+# --- Celery queues ---------------------------------------------------------------------------
+# One queue per kind of work, so a slow rollup never delays a payment-failed email: `emails` (sends and the
+# drain), `webhooks` (processing stored provider events), `analytics` (rollups) and `default` (the rest).
+# A worker started without -Q consumes every queue below (make run, the tests); production runs a worker
+# per queue (docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_QUEUE_NAMES = ("default", "emails", "webhooks", "analytics")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in CELERY_QUEUE_NAMES]
+CELERY_TASK_ROUTES = {
+    "emails.tasks.*": {"queue": "emails"},
+    "billing.tasks.*": {"queue": "webhooks"},
+    "courses.tasks.*": {"queue": "webhooks"},
+    "analytics.tasks.*": {"queue": "analytics"},
+}
+
+# --- Operations: request ids, metrics, error reporting --------------------------------------------
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",  # a load balancer's id is kept when it is a valid UUID
+    "RETURN_HEADER": True,
+    # Tasks carry the id of the request that queued them (a message header); the worker logs with it.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=True)],
+    "IGNORE_URLS": ["healthz", "readyz", "metrics"],
+}
+# /metrics (Prometheus) answers only to `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+METRICS_TOKEN = env("METRICS_TOKEN")
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration as SentryCeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        integrations=[DjangoIntegration(), SentryCeleryIntegration()],
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        send_default_pii=False,  # learners' emails and addresses stay out of the error tracker
+    )
 
 # --- Community: lesson Q&A, notes, certificates ---------------------------------------------------
 # Posting limits per learner (django-ratelimit's "count/period" syntax, counted in the default cache).
@@ -466,11 +522,33 @@ CERTIFICATE_FONT_PATH = env("CERTIFICATE_FONT_PATH", "/usr/share/fonts/truetype/
 CERTIFICATE_FONT_BOLD_PATH = env("CERTIFICATE_FONT_BOLD_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 # --- Logging ---------------------------------------------------------------------------------
-LOGGING = {
+# `LOG_FORMAT=json` (production's default) writes one JSON object per line for a log pipeline; every line
+# of a request, and of the Celery tasks it queued, carries the same `correlation_id` (the request id).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ValueError("LOG_FORMAT must be 'plain' or 'json'.")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "correlation_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "celery_tracing": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s %(celery_current_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["correlation_id", "celery_tracing"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "django_guid": {"level": "WARNING"}},
 }

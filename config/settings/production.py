@@ -41,3 +41,16 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
+# One JSON object per log line unless told otherwise (LOG_FORMAT=plain).
+LOG_FORMAT = env("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
+LOGGING = {**LOGGING, "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": LOG_FORMAT}}}
+
+# Several web instances share nothing on local disk: uploads go to S3 unless an operator says otherwise.
+if not env("AWS_STORAGE_BUCKET_NAME") and not env_bool("ALLOW_LOCAL_MEDIA_STORAGE", False):
+    raise ImproperlyConfigured(
+        "Production keeps lesson files on S3: set AWS_STORAGE_BUCKET_NAME (or ALLOW_LOCAL_MEDIA_STORAGE=1 for a "
+        "single-instance deployment with a persistent volume)."
+    )

@@ -23,11 +23,13 @@ PRODUCTION_ENV = {
     "MUX_WEBHOOK_SECRET": "mux-webhook-secret",
     "MUX_SIGNING_KEY_ID": "signing-key-id",
     "MUX_SIGNING_PRIVATE_KEY": "LS0tLS1CRUdJTi...",
+    "AWS_STORAGE_BUCKET_NAME": "syllabus-media",
 }
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STRIPE_", "MUX_"))}
+    prefixes = ("DJANGO_", "STRIPE_", "MUX_", "AWS_", "ALLOW_", "LOG_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
     )
@@ -44,6 +46,16 @@ def test_production_settings_refuse_to_start_without_secrets() -> None:
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "STRIPE_WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_refuses_local_file_storage_unless_allowed() -> None:
+    """Several web instances share no disk: lesson files live on S3 unless an operator opts out."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AWS_STORAGE_BUCKET_NAME"}
+    refused = _manage("check", env=env)
+    assert refused.returncode != 0
+    assert "AWS_STORAGE_BUCKET_NAME" in refused.stderr
+    allowed = _manage("check", env={**env, "ALLOW_LOCAL_MEDIA_STORAGE": "1"})
+    assert allowed.returncode == 0, allowed.stderr
 
 
 def _base_settings(monkeypatch, **environ: str) -> dict:

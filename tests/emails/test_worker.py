@@ -5,10 +5,6 @@ files (Django's file backend), which the test reads back."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,92 +14,35 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from emails import triggers
 from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
 from emails.tasks import email_queue_drain
 from tests.accounts.factories import UserFactory
+from tests.celery_worker import celery_worker, publishing_to, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 # The suite's Redis server, database 5 (this test's own: it is flushed), unless told otherwise.
 BROKER = os.environ.get("EMAILS_WORKER_REDIS_URL") or urlunsplit(urlsplit(settings.REDIS_URL)._replace(path="/5"))
-DEADLINE_SECONDS = 60
-
-
-def wait_for(condition: Any, what: str, log: Path | None = None) -> None:
-    """Poll an external process's effect (not a clock rule: the worker runs on its own time)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    detail = log.read_text()[-4000:] if log and log.exists() else ""
-    pytest.fail(f"timed out waiting for {what}\n{detail}")
 
 
 @pytest.fixture
 def broker() -> Iterator[Any]:
     """Publish to Redis db 5 for real (no eager tasks); db 5 belongs to these tests and is emptied."""
-    redis.Redis.from_url(BROKER).flushdb()
-    saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
-    celery_app.conf.broker_url = BROKER
-    celery_app.conf.task_always_eager = False
-    celery_app._after_fork()  # drop producer pools bound to the previous broker
-    yield celery_app
-    celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
-    celery_app._after_fork()
-    redis.Redis.from_url(BROKER).flushdb()
+    with publishing_to(BROKER) as app:
+        yield app
 
 
 @pytest.fixture
 def worker(broker: Any, tmp_path: Path) -> Iterator[dict[str, Path]]:
-    db = connection.settings_dict  # the test database, which this test commits to
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    database_url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     mail_dir = tmp_path / "mail"
     log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "DJANGO_DEBUG": "false",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": BROKER,
-        "CACHE_KEY_PREFIX": "emails-worker",
-        "EMAIL_URL": f"file://{mail_dir}",
-        "SITE_URL": settings.SITE_URL,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--pool=solo",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "--loglevel=INFO",
-        f"--hostname=emails-test-{uuid.uuid4().hex[:8]}@%h",
-    ]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, "the worker to start", log)
-        assert process.poll() is None, log.read_text()
+    env = {"CACHE_KEY_PREFIX": "emails-worker", "EMAIL_URL": f"file://{mail_dir}"}
+    with celery_worker(broker=BROKER, log=log, env=env):
         yield {"mail": mail_dir, "log": log}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def sent_messages(mail_dir: Path) -> list[str]:
@@ -118,7 +57,7 @@ def test_a_row_due_now_is_sent_by_the_worker_when_the_signup_commits(worker):
         user = UserFactory()
         triggers.signup_emails_queue(user=user)
         # Not yet committed: nothing was published to the broker.
-        assert redis.Redis.from_url(BROKER).llen("celery") == 0
+        assert redis.Redis.from_url(BROKER).llen("emails") == 0
 
     welcome = EmailQueue.objects.get(user_id=user.pk, template=EmailTemplate.WELCOME)
     wait_for(
