@@ -52,9 +52,11 @@ def test_editor_types_formats_saves_and_the_learner_sees_it(
     page.keyboard.press("Enter")  # leaves the list
     page.get_by_role("button", name="Heading 2").click()
     page.keyboard.type("Typed heading")
+    editor.locator("h2", has_text="Typed heading").wait_for()  # each step lands before the next (a loaded CI)
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Bold").click()
     page.keyboard.type("bold words")
+    editor.locator("p strong", has_text="bold words").wait_for()
     assert page.get_by_role("button", name="Bold").get_attribute("aria-pressed") == "true"
     page.get_by_role("button", name="Bold").click()
     page.keyboard.type(" then plain.")
