@@ -118,6 +118,7 @@ def _environment(database: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "ALLOW_LOCAL_MEDIA_STORAGE": "1",  # one machine, no S3: production refuses local files otherwise
         "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
