@@ -28,9 +28,11 @@ def spare_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], Any], what: str, log: Path | None = None) -> None:
+def wait_for(
+    condition: Callable[[], Any], what: str, log: Path | None = None, deadline_seconds: float = DEADLINE_SECONDS
+) -> None:
     """Poll an external process's effect (not a clock rule: the process runs on its own time)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
+    deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
         if condition():
             return
@@ -133,3 +135,23 @@ def celery_worker(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def publishing_to(broker: str) -> Iterator[Any]:
+    """Publish tasks to `broker` for real (no eager tasks); the broker's database is the test's and is emptied."""
+    import redis
+
+    from config.celery import app as celery_app
+
+    redis.Redis.from_url(broker).flushdb()
+    saved = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    celery_app.conf.broker_url = broker
+    celery_app.conf.task_always_eager = False
+    celery_app._after_fork()  # drop producer pools bound to the previous broker
+    try:
+        yield celery_app
+    finally:
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = saved
+        celery_app._after_fork()
+        redis.Redis.from_url(broker).flushdb()

@@ -21,7 +21,7 @@ from emails import triggers
 from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
 from emails.tasks import email_queue_drain
 from tests.accounts.factories import UserFactory
-from tests.celery_worker import celery_worker, publishing_to, wait_for
+from tests.processes import celery_worker, publishing_to, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def worker(broker: Any, tmp_path: Path) -> Iterator[dict[str, Path]]:
     mail_dir = tmp_path / "mail"
     log = tmp_path / "worker.log"
     env = {"CACHE_KEY_PREFIX": "emails-worker", "EMAIL_URL": f"file://{mail_dir}"}
-    with celery_worker(broker=BROKER, log=log, env=env):
+    with celery_worker(broker_url=BROKER, log=log, env=env):
         yield {"mail": mail_dir, "log": log}
 
 

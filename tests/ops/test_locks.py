@@ -8,7 +8,7 @@ import pytest
 from analytics.models import MrrSnapshot
 from analytics.tasks import analytics_rollup
 from config.locks import _lock_key
-from tests.celery_worker import database_url_for_processes
+from tests.processes import committed_database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_a_rollup_tick_while_another_runs_does_nothing_then_the_next_runs():
     key = _lock_key("analytics.tasks.analytics_rollup")
     # Another instance's rollup, holding the lock on its own database session.
-    with psycopg.connect(database_url_for_processes(), autocommit=True) as other:
+    with psycopg.connect(committed_database_url(), autocommit=True) as other:
         assert other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0] is True
         assert analytics_rollup() == {"skipped": "another rollup is running"}
         assert not MrrSnapshot.objects.exists()

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from emails.models import EmailQueue, EmailStatus, EmailTemplate
 from tests.accounts.conftest import STRONG_PASSWORD
-from tests.celery_worker import celery_worker, publishing_to, wait_for
+from tests.processes import celery_worker, publishing_to, wait_for
 
 BROKER = urlunsplit(urlsplit(os.environ.get("EMAILS_WORKER_REDIS_URL") or settings.REDIS_URL)._replace(path="/6"))
 
@@ -39,7 +39,7 @@ def test_the_worker_logs_the_task_with_the_id_of_the_request_that_queued_it(clie
     with (
         publishing_to(BROKER),
         celery_worker(
-            broker=BROKER,
+            broker_url=BROKER,
             log=log,
             env={"LOG_FORMAT": "json", "EMAIL_URL": f"file://{tmp_path / 'mail'}", "CACHE_KEY_PREFIX": "ids-worker"},
         ),

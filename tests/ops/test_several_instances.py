@@ -14,7 +14,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -35,7 +34,7 @@ from emails.models import EmailLog, EmailQueue, EmailStatus, EmailTemplate
 from tests.accounts.factories import UserFactory
 from tests.billing.stripe_events import LIFECYCLE, lifecycle_event, sign, subscription_state
 from tests.billing.test_convergence import _expected, _row
-from tests.celery_worker import celery_worker, database_url_for_processes, publishing_to, wait_for
+from tests.processes import celery_worker, committed_database_url, publishing_to, spare_port, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -52,19 +51,13 @@ def for_learner(obj: dict[str, Any], n: int) -> dict[str, Any]:
     return json.loads(_STRIPE_ID.sub(rf"\1L{n}", json.dumps(obj)))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def app_env(private_redis_url: str, fake_stripe_url: str, mail: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "DJANGO_DEBUG": "false",
-        "DATABASE_URL": database_url_for_processes(),
+        "DATABASE_URL": committed_database_url(),
         "REDIS_URL": private_redis_url,
         "SITE_URL": settings.SITE_URL,
         "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
@@ -96,7 +89,7 @@ def process(command: list[str], *, env: dict[str, str], log: Path, ready: str) -
 
 
 def gunicorn(env: dict[str, str], tmp: Path, name: str) -> tuple[Any, str]:
-    port = free_port()
+    port = spare_port()
     metrics_dir = tmp / f"metrics-{name}"
     env = {
         **env,
@@ -164,11 +157,7 @@ def test_two_of_everything_end_like_one(private_redis, fake_stripe, tmp_path):
         stack.enter_context(web_a)
         stack.enter_context(web_b)
         for name in ("worker-a", "worker-b"):
-            stack.enter_context(
-                celery_worker(
-                    broker=private_redis.url, log=tmp_path / f"{name}.log", env=env, args=("--concurrency=1",)
-                )
-            )
+            stack.enter_context(celery_worker(broker_url=private_redis.url, log=tmp_path / f"{name}.log", env=env))
         stack.enter_context(beat(env, tmp_path, "beat-a"))
         stack.enter_context(beat(env, tmp_path, "beat-b"))
 
