@@ -81,6 +81,9 @@ function mount(textarea) {
     button.title = spec.title;
     button.setAttribute("aria-label", spec.title);
     button.setAttribute("aria-pressed", "false");
+    // A pointer press keeps the caret in the document (the usual editor toolbar behaviour): without this the
+    // button takes focus and the keys typed before TipTap's deferred focus() lands go to the button instead.
+    button.addEventListener("mousedown", (event) => event.preventDefault());
     button.addEventListener("click", () => {
       spec.run(editor.chain().focus()).run();
     });

@@ -51,15 +51,20 @@ def test_editor_types_formats_saves_and_the_learner_sees_it(
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")  # leaves the list
     page.get_by_role("button", name="Heading 2").click()
+    page.wait_for_function("document.activeElement?.closest('.lesson-editor__content') !== null")
     page.keyboard.type("Typed heading")
     editor.locator("h2", has_text="Typed heading").wait_for()  # each step lands before the next (a loaded CI)
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Bold").click()
+    page.wait_for_function("document.activeElement?.closest('.lesson-editor__content') !== null")
     page.keyboard.type("bold words")
     editor.locator("p strong", has_text="bold words").wait_for()
     assert page.get_by_role("button", name="Bold").get_attribute("aria-pressed") == "true"
     page.get_by_role("button", name="Bold").click()
+    page.locator("button[aria-label=Bold][aria-pressed=false]").wait_for()
+    page.wait_for_function("document.activeElement?.closest('.lesson-editor__content') !== null")
     page.keyboard.type(" then plain.")
+    editor.locator("p", has_text="bold words then plain.").wait_for()
 
     image = tmp_path / "diagram.png"
     image.write_bytes(PNG)
