@@ -151,6 +151,13 @@ def test_a_body_with_every_mark_and_node_opens_and_saves_unchanged(
         ):
             editor.locator(selector, has_text=words).first.wait_for()
         assert editor.locator("hr").count() == 1 and editor.locator("img[alt='A diagram']").count() == 1
+        # Bullets show, at the left edge (the admin's form styles would hide them and indent the list 160 px).
+        bullet = editor.locator("ul li").first
+        assert bullet.evaluate("li => getComputedStyle(li).listStyleType") == "disc"
+        indent = (
+            "li => li.parentElement.getBoundingClientRect().x - li.closest('.lesson-editor').getBoundingClientRect().x"
+        )
+        assert bullet.evaluate(indent) < 40
     else:
         editor.locator("ul li strong", has_text="snake").wait_for()
         editor.locator("sup", has_text="2").wait_for()
