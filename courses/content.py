@@ -26,36 +26,15 @@ logger = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "tiptap_templates"
 
-# TipTap's StarterKit (+ Link, Image, Underline, Highlight, Sub/Superscript), in TipTap's camelCase names.
-NODE_TYPES = frozenset(
-    {
-        "doc",
-        "paragraph",
-        "text",
-        "heading",
-        "bulletList",
-        "orderedList",
-        "listItem",
-        "blockquote",
-        "codeBlock",
-        "hardBreak",
-        "horizontalRule",
-        "image",
-    }
-)
-MARK_TYPES = frozenset(
-    {"bold", "italic", "underline", "strike", "code", "link", "highlight", "subscript", "superscript"}
-)
-# Older ProseMirror documents use snake_case names.
-NODE_ALIASES = {
-    "bullet_list": "bulletList",
-    "ordered_list": "orderedList",
-    "list_item": "listItem",
-    "code_block": "codeBlock",
-    "hard_break": "hardBreak",
-    "horizontal_rule": "horizontalRule",
-}
-MARK_ALIASES = {"strong": "bold", "em": "italic", "sup": "superscript", "sub": "subscript", "s": "strike"}
+# The node and mark types a body may use: TipTap's StarterKit + Link, Image, Highlight, Sub/Superscript, in
+# TipTap's camelCase names, and the snake_case aliases of older ProseMirror documents. One list, read here and
+# by the admin's editor (frontend/editor/schema.mjs), so the editor opens every body the page renders.
+TIPTAP_SCHEMA_FILE = Path(__file__).resolve().parent / "tiptap_schema.json"
+_SCHEMA = json.loads(TIPTAP_SCHEMA_FILE.read_text(encoding="utf-8"))
+NODE_TYPES: frozenset[str] = frozenset(_SCHEMA["nodes"])
+MARK_TYPES: frozenset[str] = frozenset(_SCHEMA["marks"])
+NODE_ALIASES: dict[str, str] = dict(_SCHEMA["nodeAliases"])
+MARK_ALIASES: dict[str, str] = dict(_SCHEMA["markAliases"])
 
 ALLOWED_TAGS = {
     "p", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "u", "s", "mark", "sub", "sup", "code", "pre",

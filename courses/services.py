@@ -287,82 +287,70 @@ class OrderChange:
     new_order: int
 
 
-def _siblings_move(siblings: list[Any], selected_ids: set[str], *, up: bool) -> list[OrderChange]:
-    """Move each selected item one place up (or down) among its siblings, swapping with its neighbour.
-
-    A run of selected items moves as a block; an item already at the edge stays, and so does a selected
-    item stuck behind it. The positions (order values) themselves are reused, so gaps are kept.
-    """
-    positions = list(siblings)
-    orders = [item.order for item in siblings]
-    blocked: set[str] = set()
-    indexes = range(len(positions)) if up else range(len(positions) - 1, -1, -1)
-    for index in indexes:
-        item = positions[index]
-        if item.pk not in selected_ids:
-            continue
-        neighbour = index - 1 if up else index + 1
-        if neighbour < 0 or neighbour >= len(positions) or positions[neighbour].pk in blocked:
-            blocked.add(item.pk)
-            continue
-        positions[index], positions[neighbour] = positions[neighbour], positions[index]
-    changes = []
-    for item, order in zip(positions, orders, strict=True):
-        if item.order != order:
-            changes.append(OrderChange(obj=item, old_order=item.order, new_order=order))
-            item.order = order
-            # Two rows briefly share a position here; the unique constraint is DEFERRED to the commit.
-            item.save(update_fields=["order", "updated_at"])
-    return changes
-
-
 class ReorderRefused(ValueError):
     """A reorder that names unknown rows or would leave two at one position; nothing was changed."""
+
+
+MAX_POSITION = 1_000_000
+
+
+def _positions_apply(rows: dict[str, Any], orders: dict[str, int], *, noun: str) -> list[OrderChange]:
+    """Give locked sibling rows (`rows`, by id) the positions in `orders`; the rest keep theirs.
+
+    Refuses (ReorderRefused, nothing saved) a position out of range or a state with two rows at one position.
+    Each changed row is saved on its own, so its `updated_at` and the save-driven caches (the course structure's
+    content version) follow; the DEFERRED unique constraint lets positions pass through each other meanwhile.
+    """
+    if any(not (0 <= order <= MAX_POSITION) for order in orders.values()):
+        raise ReorderRefused(f"Positions must be between 0 and {MAX_POSITION:,}.")
+    final = {pk: orders.get(pk, row.order) for pk, row in rows.items()}
+    if len(set(final.values())) != len(final):
+        raise ReorderRefused(f"Two {noun} would share a position; reload the page and drag again.")
+    changes = []
+    for pk, order in orders.items():
+        row = rows[pk]
+        if row.order != order:
+            changes.append(OrderChange(obj=row, old_order=row.order, new_order=order))
+            row.order = order
+            row.save(update_fields=["order", "updated_at"])
+    return changes
 
 
 @transaction.atomic
 def modules_reorder(*, orders: dict[str, int]) -> list[OrderChange]:
     """Give modules new positions (the admin's drag and drop). All or nothing, rows locked meanwhile.
 
-    Each changed module is saved on its own (its `updated_at`, and every save-driven cache, follow);
-    the DEFERRED unique constraint lets positions pass through each other inside the transaction.
     Returns every module whose position changed. Raises ReorderRefused.
     """
     modules = {m.pk: m for m in Module.objects.select_for_update().order_by("order")}
     unknown = set(orders) - set(modules)
     if unknown:
         raise ReorderRefused(f"Unknown modules: {', '.join(sorted(unknown))}.")
-    final = {pk: orders.get(pk, module.order) for pk, module in modules.items()}
-    if len(set(final.values())) != len(final):
-        raise ReorderRefused("Two modules would share a position; reload the page and drag again.")
-    if any(not (0 <= order <= 1_000_000) for order in final.values()):
-        raise ReorderRefused("Positions must be between 0 and 1,000,000.")
-    changes = []
-    for pk, order in orders.items():
-        module = modules[pk]
-        if module.order != order:
-            changes.append(OrderChange(obj=module, old_order=module.order, new_order=order))
-            module.order = order
-            module.save(update_fields=["order", "updated_at"])
-    return changes
+    return _positions_apply(modules, orders, noun="modules")
 
 
 @transaction.atomic
-def modules_move(*, module_ids: list[str], up: bool) -> list[OrderChange]:
-    """Move the given modules one place up or down. Returns every row whose order changed."""
-    siblings = list(Module.objects.select_for_update().order_by("order"))
-    return _siblings_move(siblings, set(module_ids), up=up)
+def lessons_reorder(*, module_id: str, orders: dict[str, int]) -> list[OrderChange]:
+    """Give lessons of one module new positions (the lesson list's drag and drop, filtered by that module).
 
-
-@transaction.atomic
-def lessons_move(*, lesson_ids: list[str], up: bool) -> list[OrderChange]:
-    """Move the given lessons one place up or down within their modules. Returns every row whose order changed."""
-    module_ids = set(Lesson.objects.filter(pk__in=lesson_ids).values_list("module_id", flat=True))
-    changes: list[OrderChange] = []
-    for module_id in sorted(module_ids):
-        siblings = list(Lesson.objects.select_for_update().filter(module_id=module_id).order_by("order"))
-        changes += _siblings_move(siblings, set(lesson_ids), up=up)
-    return changes
+    Positions are per module (the (module, order) constraint), so every lesson named must be in `module_id`:
+    a lesson moves to another module through its own page, never by a drop. All or nothing, the module's
+    lessons locked meanwhile. Returns every lesson whose position changed. Raises ReorderRefused.
+    """
+    if not Module.objects.filter(pk=module_id).exists():
+        raise ReorderRefused(f"Unknown module: {module_id}.")
+    lessons = {lesson.pk: lesson for lesson in Lesson.objects.select_for_update().filter(module_id=module_id)}
+    strangers = set(orders) - set(lessons)
+    elsewhere = Lesson.objects.filter(pk__in=strangers).select_related("module").order_by("title")
+    if elsewhere:
+        names = ", ".join(f"“{lesson}” (in “{lesson.module}”)" for lesson in elsewhere)
+        raise ReorderRefused(
+            f"Lessons of another module cannot be dropped here: {names}. Positions are per module; "
+            "to move a lesson to another module, change its module on its own page."
+        )
+    if strangers:
+        raise ReorderRefused(f"Unknown lessons: {', '.join(sorted(strangers))}.")
+    return _positions_apply(lessons, orders, noun="lessons")
 
 
 # --- Captions and transcripts ------------------------------------------------------------------

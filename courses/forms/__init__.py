@@ -6,8 +6,6 @@ from courses.forms.asset import AssetAdminForm, AssetInlineForm, AssetInlineForm
 from courses.forms.body import TIPTAP_MAX_BYTES, TIPTAP_MAX_DEPTH, TipTapJSONField
 from courses.forms.lesson import (
     LessonAdminForm,
-    LessonChangelistForm,
-    LessonChangelistFormSet,
     LessonInlineForm,
     LessonInlineFormSet,
 )
@@ -21,8 +19,6 @@ __all__ = [
     "AssetInlineForm",
     "AssetInlineFormSet",
     "LessonAdminForm",
-    "LessonChangelistForm",
-    "LessonChangelistFormSet",
     "LessonInlineForm",
     "LessonInlineFormSet",
     "ModuleAdminForm",

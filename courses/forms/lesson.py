@@ -1,4 +1,4 @@
-"""Lesson forms: the lesson's own page, the lesson list's editable columns and the module's lesson rows."""
+"""Lesson forms: the lesson's own page and the module's lesson rows."""
 
 from __future__ import annotations
 
@@ -82,20 +82,10 @@ class LessonAdminForm(FinalOrderFormMixin, forms.ModelForm):
                 Lesson.objects.filter(module=module, order=order),
                 lambda taken: (
                     f"Position {order} in {quoted(module)} is taken by the lesson {quoted(taken)}. "
-                    "Pick a free position, or use “Move up” / “Move down” on the lesson list to swap two lessons."
+                    "Pick a free position, or drag the lessons into order on the lesson list filtered by the module."
                 ),
             )
         return cleaned
-
-
-class LessonChangelistForm(FinalOrderFormMixin, forms.ModelForm):
-    class Meta:
-        model = Lesson
-        fields = ("order", "published")
-
-
-class LessonChangelistFormSet(FinalOrderFormSetMixin, forms.BaseModelFormSet):
-    scope = "module"
 
 
 class LessonInlineForm(FinalOrderFormMixin, forms.ModelForm):

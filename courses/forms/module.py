@@ -1,4 +1,4 @@
-"""Module forms: the module's own page and the module list's editable columns."""
+"""Module forms: the module's own page."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ModuleAdminForm(FinalOrderFormMixin, forms.ModelForm):
                 Module.objects.filter(order=order),
                 lambda taken: (
                     f"Position {order} is taken by the module {quoted(taken)}. Pick a free position, "
-                    "or use “Move up” / “Move down” on the module list to swap two modules."
+                    "or drag the modules into order on the module list."
                 ),
             )
         return cleaned

@@ -1,4 +1,5 @@
-/* Lesson body editor for the admin: TipTap (StarterKit + Link + Image) over the body's JSON textarea.
+/* Lesson body editor for the admin: TipTap (StarterKit + Link, Image, Highlight, Sub/Superscript: schema.mjs)
+ * over the body's JSON textarea.
  *
  * The textarea stays the form field: the server still receives and validates TipTap JSON, and the
  * learner page renders it with the same sanitiser (courses/content.py). The editor writes the textarea
@@ -9,9 +10,8 @@
  * Built by `npm run build:editor` (esbuild) into static/build/editor/, which is git-ignored.
  */
 import { Editor } from "@tiptap/core";
-import Image from "@tiptap/extension-image";
-import Link from "@tiptap/extension-link";
-import StarterKit from "@tiptap/starter-kit";
+
+import { lessonExtensions, prepareDocument } from "./schema.mjs";
 
 function csrfToken() {
   const input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -39,11 +39,17 @@ const BUTTONS = [
   { label: "H3", title: "Heading 3", run: (c) => c.toggleHeading({ level: 3 }), active: (e) => e.isActive("heading", { level: 3 }) },
   { label: "B", title: "Bold", run: (c) => c.toggleBold(), active: (e) => e.isActive("bold") },
   { label: "I", title: "Italic", run: (c) => c.toggleItalic(), active: (e) => e.isActive("italic") },
+  { label: "U", title: "Underline", run: (c) => c.toggleUnderline(), active: (e) => e.isActive("underline") },
+  { label: "S", title: "Strikethrough", run: (c) => c.toggleStrike(), active: (e) => e.isActive("strike") },
+  { label: "Highlight", title: "Highlight", run: (c) => c.toggleHighlight(), active: (e) => e.isActive("highlight") },
+  { label: "x₂", title: "Subscript", run: (c) => c.toggleSubscript(), active: (e) => e.isActive("subscript") },
+  { label: "x²", title: "Superscript", run: (c) => c.toggleSuperscript(), active: (e) => e.isActive("superscript") },
   { label: "Code", title: "Inline code", run: (c) => c.toggleCode(), active: (e) => e.isActive("code") },
   { label: "• List", title: "Bulleted list", run: (c) => c.toggleBulletList(), active: (e) => e.isActive("bulletList") },
   { label: "1. List", title: "Numbered list", run: (c) => c.toggleOrderedList(), active: (e) => e.isActive("orderedList") },
   { label: "Quote", title: "Blockquote", run: (c) => c.toggleBlockquote(), active: (e) => e.isActive("blockquote") },
   { label: "Code block", title: "Code block", run: (c) => c.toggleCodeBlock(), active: (e) => e.isActive("codeBlock") },
+  { label: "―", title: "Horizontal rule", run: (c) => c.setHorizontalRule(), active: () => false },
 ];
 
 function mount(textarea) {
@@ -165,12 +171,8 @@ function mount(textarea) {
   try {
     editor = new Editor({
       element: surface,
-      extensions: [
-        StarterKit.configure({ link: false }),
-        Link.configure({ openOnClick: false, autolink: true, protocols: ["http", "https", "mailto"] }),
-        Image,
-      ],
-      content: parsed.doc || "",
+      extensions: lessonExtensions(),
+      content: prepareDocument(parsed.doc) || "",
       enableContentCheck: true,
       editorProps: { attributes: { class: "lesson-editor__content", "aria-label": "Lesson body", role: "textbox", "aria-multiline": "true" } },
       onContentError: ({ error, disableCollaboration }) => {
@@ -202,7 +204,7 @@ function mount(textarea) {
   details.append(summary, textarea);
   textarea.addEventListener("change", () => {
     const again = parseBody(textarea.value);
-    if (!again.error) editor.commands.setContent(again.doc || "", { emitUpdate: false });
+    if (!again.error) editor.commands.setContent(prepareDocument(again.doc) || "", { emitUpdate: false });
   });
   field.classList.add("has-lesson-editor");
 }

@@ -11,9 +11,11 @@ from django import forms
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from courses import mux
+from courses import mux, services
 from courses.models import Asset, Lesson, Module, VideoStatus
+from courses.structure import content_version
 from tests.courses.factories import LessonFactory, ModuleFactory
 
 DOC = {
@@ -351,48 +353,24 @@ def test_a_taken_lesson_position_is_a_clear_form_error(admin_client: Any) -> Non
     assert second.order == 2
 
 
-def changelist_data(objs: list[Any], **changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "form-TOTAL_FORMS": str(len(objs)),
-        "form-INITIAL_FORMS": str(len(objs)),
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-        "_save": "Save",
-    }
-    for index, obj in enumerate(objs):
-        data[f"form-{index}-id"] = obj.pk
-        data[f"form-{index}-order"] = str(changes.get(obj.pk, obj.order))
-        if obj.published:
-            data[f"form-{index}-published"] = "on"
-    return data
+LESSONS = "/admin/courses/lesson/"
 
 
-def test_lessons_swap_positions_in_the_list_and_duplicates_are_refused(admin_client: Any) -> None:
-    module = ModuleFactory(title="Foundations")
-    a, b = LessonFactory(module=module, order=1), LessonFactory(module=module, order=2)
-    other = LessonFactory(order=1)  # position 1 in another module is no clash
-    response = admin_client.post("/admin/courses/lesson/", changelist_data([a, b, other], **{a.pk: 2, b.pk: 1}))
-    assert response.status_code == 302
-    assert_deferred_constraints_hold()
-    a.refresh_from_db()
-    b.refresh_from_db()
-    assert (a.order, b.order) == (2, 1)
-
-    response = admin_client.post("/admin/courses/lesson/", changelist_data([a, b, other], **{a.pk: 1}))
-    assert response.status_code == 200
-    assert "Position 1 in “Foundations” is given to more than one row" in response.content.decode()
-    a.refresh_from_db()
-    assert a.order == 2
+MODULES_DRAG = "/admin/courses/module/adminsortable2_update/"
 
 
-def drag(admin_client: Any, items: Any, **kwargs: Any) -> Any:
+def drag(admin_client: Any, items: Any, url: str = MODULES_DRAG, **kwargs: Any) -> Any:
     """What django-admin-sortable2's changelist script posts after a drag."""
     return admin_client.post(
-        "/admin/courses/module/adminsortable2_update/",
+        url,
         json.dumps({"updatedItems": items}) if not isinstance(items, bytes) else items,
         content_type="application/json",
         **kwargs,
     )
+
+
+def lesson_drag_url(module: Module) -> str:
+    return f"{LESSONS}adminsortable2_update/?module__id__exact={module.pk}"
 
 
 def test_dragging_modules_swaps_positions_atomically_and_logs_each_move(admin_client: Any) -> None:
@@ -405,43 +383,61 @@ def test_dragging_modules_swaps_positions_atomically_and_logs_each_move(admin_cl
     assert log_messages(first) == ["Moved from position 1 to 2."]
 
 
-@pytest.mark.parametrize(
-    "items",
-    [
-        "duplicate",
-        "unknown",
-        b"not json",
-        b'{"updatedItems": [["a"]]}',
-        b'{"updatedItems": [[1, "x"]]}',
-        b'{"updatedItems": 5}',
-        "huge",
-    ],
-)
+BAD_DRAGS = [
+    "duplicate",
+    "unknown",
+    "huge",
+    "negative",
+    "twice",
+    b"not json",
+    b"[1, 2]",
+    b'{"updatedItems": [["a"]]}',
+    b'{"updatedItems": [[1, 2]]}',
+    b'{"updatedItems": 5}',
+    b'{"updatedItems": []}',
+    b'{"other": 1}',
+    b'{"updatedItems": [["a", true]]}',
+    b'{"updatedItems": [["a", 1.5]]}',
+    b'{"updatedItems": [["a", "1"]]}',
+    b'{"updatedItems": [["a", 1, 2]]}',
+    b'{"updatedItems": [["a", 1]]}' + b" " * (300 * 1024),
+    b'{"updatedItems": [[[[["a", 1]]]]]}',
+    b'{"updatedItems": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    b'{"updatedItems": [["a\\u0000", 1]]}',
+]
+
+
+def _bad_drag_payload(items: Any, first: Any, second: Any) -> Any:
+    named = {
+        "duplicate": [[first.pk, 2]],
+        "unknown": [["nosuchrow", 5]],
+        "huge": [[first.pk, 10**12]],
+        "negative": [[first.pk, -1]],
+        "twice": [[first.pk, 2], [first.pk, 3], [second.pk, 1]],
+    }
+    return named[items] if isinstance(items, str) else items
+
+
+@pytest.mark.parametrize("items", BAD_DRAGS)
 def test_a_bad_drag_post_is_a_400_and_changes_nothing(admin_client: Any, items: Any) -> None:
     first, second = ModuleFactory(order=1), ModuleFactory(order=2)
-    payload = (
-        {
-            "duplicate": [[first.pk, 2]],
-            "unknown": [["nosuchmodule", 5]],
-            "huge": [[first.pk, 10**12]],
-        }.get(items, items)
-        if isinstance(items, str)
-        else items
-    )
-    response = drag(admin_client, payload)
+    response = drag(admin_client, _bad_drag_payload(items, first, second))
     assert response.status_code == 400
-    assert "error" in response.json()
+    assert response.json()["error"]
     assert list(Module.objects.order_by("order").values_list("pk", flat=True)) == [first.pk, second.pk]
     assert not LogEntry.objects.exists()
 
 
 def test_dragging_needs_staff(client: Any, user: Any) -> None:
     first = ModuleFactory(order=1)
+    lesson = LessonFactory(module=first, order=1)
     client.force_login(user)
-    response = drag(client, [[first.pk, 2]])
-    assert response.status_code == 302  # to the admin login
+    for url, pk in ((MODULES_DRAG, first.pk), (lesson_drag_url(first), lesson.pk)):
+        response = drag(client, [[pk, 2]], url=url)
+        assert response.status_code == 302  # to the admin login
     first.refresh_from_db()
-    assert first.order == 1
+    lesson.refresh_from_db()
+    assert (first.order, lesson.order) == (1, 1)
 
 
 def test_a_new_module_goes_last_and_its_page_has_no_position_box(admin_client: Any) -> None:
@@ -460,6 +456,18 @@ def test_a_new_module_goes_last_and_its_page_has_no_position_box(admin_client: A
     )
     assert response.status_code == 302
     assert Module.objects.get(title="New").order == 8
+
+
+def test_a_new_lesson_goes_last_in_its_own_module(admin_client: Any) -> None:
+    module, other = ModuleFactory(), ModuleFactory()
+    LessonFactory(module=module, order=3)
+    LessonFactory(module=other, order=40)  # positions are per module
+    data = form_data(admin_client.get(f"{LESSONS}add/"))
+    assert "order" not in data
+    data.update(module=module.pk, title="New lesson")
+    response = admin_client.post(f"{LESSONS}add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Lesson.objects.get(title="New lesson").order == 4
 
 
 def test_module_inline_swaps_lessons_and_refuses_duplicates(admin_client: Any) -> None:
@@ -481,23 +489,88 @@ def test_module_inline_swaps_lessons_and_refuses_duplicates(admin_client: Any) -
     assert "is given to more than one row" in response.content.decode()
 
 
-def test_move_up_and_down_actions_swap_neighbours_and_log_it(admin_client: Any) -> None:
-    module = ModuleFactory()
-    a, b, c = (LessonFactory(module=module, order=n, title=t) for n, t in ((10, "A"), (20, "B"), (30, "C")))
-    response = admin_client.post(
-        "/admin/courses/lesson/", {"action": "move_up", "_selected_action": [c.pk]}, follow=True
-    )
-    assert response.status_code == 200
-    assert_deferred_constraints_hold()
-    ordered = list(Lesson.objects.filter(module=module).order_by("order").values_list("title", "order"))
-    assert ordered == [("A", 10), ("C", 20), ("B", 30)]
-    assert log_messages(c) == ["Moved from position 30 to 20."]
-    assert log_messages(b) == ["Moved from position 20 to 30."]
+# --- the lesson list: drag within one module ---------------------------------------------------
 
-    admin_client.post("/admin/courses/lesson/", {"action": "move_down", "_selected_action": [a.pk, c.pk]})
+
+def lesson_positions(module: Module) -> list[tuple[str, int]]:
+    return list(Lesson.objects.filter(module=module).order_by("order").values_list("title", "order"))
+
+
+def test_the_lesson_list_drags_only_one_whole_module(admin_client: Any) -> None:
+    module, other = ModuleFactory(title="Foundations"), ModuleFactory(title="Advanced")
+    a = LessonFactory(module=module, order=1)
+    LessonFactory(module=other, order=1)
+
+    every = admin_client.get(LESSONS).content.decode()
+    assert 'class="drag handle"' not in every  # lessons of two modules: no drag
+    assert "choose one module" in every
+    assert f"{LESSONS}?module__id__exact={module.pk}" in admin_client.get("/admin/courses/module/").content.decode()
+
+    one = admin_client.get(f"{LESSONS}?module__id__exact={module.pk}").content.decode()
+    assert f'class="drag handle" pk="{a.pk}" order="1"' in one
+    assert "reorder the lessons of “Foundations”" in one
+    assert f'"update_url": "{lesson_drag_url(module)}"' in one
+    assert "move_to_" not in one
+
+    for narrowed in ("&q=x", "&published__exact=1", "&o=1"):  # some lessons hidden, or not by position
+        page = admin_client.get(f"{LESSONS}?module__id__exact={module.pk}{narrowed}").content.decode()
+        assert 'class="drag handle"' not in page, narrowed
+
+
+def test_dragging_lessons_reorders_one_module_atomically_logs_and_shows_learners(admin_client: Any) -> None:
+    module, other = ModuleFactory(title="Foundations"), ModuleFactory(title="Advanced")
+    a, b, c = (LessonFactory(module=module, order=n, title=t) for n, t in ((10, "A"), (20, "B"), (30, "C")))
+    untouched = LessonFactory(module=other, order=11, title="Other")
+    version = content_version()
+    # Drag C to the top: sortable2 renumbers the rows it passed from the first row's position.
+    response = drag(admin_client, [[c.pk, 10], [a.pk, 11], [b.pk, 12]], url=lesson_drag_url(module))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"updated": 3}
     assert_deferred_constraints_hold()
-    ordered = list(Lesson.objects.filter(module=module).order_by("order").values_list("title", flat=True))
-    assert ordered == ["B", "A", "C"]
+    assert lesson_positions(module) == [("C", 10), ("A", 11), ("B", 12)]
+    assert lesson_positions(other) == [("Other", 11)]
+    assert log_messages(c) == ["Moved from position 30 to 10."]
+    assert log_messages(a) == ["Moved from position 10 to 11."]
+    assert log_messages(untouched) == []
+    assert content_version() != version  # the learner pages' cached structure is rebuilt
+
+
+@pytest.mark.parametrize("items", [*BAD_DRAGS, "other module", "no module", "unknown module"])
+def test_a_bad_lesson_drag_is_a_400_and_changes_nothing(admin_client: Any, items: Any) -> None:
+    module, other = ModuleFactory(title="Foundations"), ModuleFactory(title="Advanced")
+    first, second = LessonFactory(module=module, order=1), LessonFactory(module=module, order=2)
+    stranger = LessonFactory(module=other, order=3, title="Elsewhere")
+    url = lesson_drag_url(module)
+    if items == "other module":
+        payload: Any = [[first.pk, 3], [stranger.pk, 1]]
+    elif items in ("no module", "unknown module"):
+        payload = [[second.pk, 1], [first.pk, 2]]
+        url = f"{LESSONS}adminsortable2_update/" + ("?module__id__exact=nosuch" if items == "unknown module" else "")
+    else:
+        payload = _bad_drag_payload(items, first, second)
+    response = drag(admin_client, payload, url=url)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    if items == "other module":
+        assert "“Elsewhere” (in “Advanced”)" in error
+        assert "change its module on its own page" in error
+    if items == "no module":
+        assert "filter the lesson list by a module" in error
+    assert lesson_positions(module) == [(first.title, 1), (second.title, 2)]
+    assert lesson_positions(other) == [("Elsewhere", 3)]
+    assert not LogEntry.objects.exists()
+
+
+def test_lessons_reorder_locks_the_module_rows_in_one_transaction(db: None) -> None:
+    module = ModuleFactory()
+    a, b = LessonFactory(module=module, order=1), LessonFactory(module=module, order=2)
+    with CaptureQueriesContext(connection) as queries:
+        changes = services.lessons_reorder(module_id=module.pk, orders={a.pk: 2, b.pk: 1})
+    assert [(c.obj.pk, c.old_order, c.new_order) for c in changes] == [(a.pk, 1, 2), (b.pk, 2, 1)]
+    sql = [q["sql"] for q in queries.captured_queries]
+    locks = [q for q in sql if "FOR UPDATE" in q]
+    assert len(locks) == 1 and '"courses_lesson"."module_id"' in locks[0]
+    assert sql[0].startswith("SAVEPOINT") and sql[-1].startswith("RELEASE SAVEPOINT")  # one atomic block
 
 
 # --- publishing and the audit trail ------------------------------------------------------------
@@ -539,11 +612,11 @@ def test_module_publish_action(admin_client: Any) -> None:
 
 def test_history_lists_upload_move_and_edit(admin_client: Any) -> None:
     module = ModuleFactory()
-    LessonFactory(module=module, order=1)
+    first = LessonFactory(module=module, order=1)
     lesson = LessonFactory(module=module, order=2)
     with mock.patch("courses.mux.direct_upload_create", side_effect=fake_upload):
         admin_client.post(upload_url(lesson), {"file_name": "talk.mp4", "content_type": "video/mp4"})
-    admin_client.post("/admin/courses/lesson/", {"action": "move_up", "_selected_action": [lesson.pk]})
+    drag(admin_client, [[lesson.pk, 1], [first.pk, 2]], url=lesson_drag_url(module))
     data = form_data(admin_client.get(change_url(lesson)))
     data["title"] = "Renamed"
     admin_client.post(change_url(lesson), data)

@@ -82,3 +82,47 @@ def test_drag_to_reorder_modules_and_lessons(browser_page: Any, live_server: Any
         page.goto(url)
         _no_sideways_scroll(page)
     assert second.pk
+
+
+def test_drag_to_reorder_lessons_on_the_lesson_list_of_one_module(
+    browser_page: Any, live_server: Any, admin_user: Any
+) -> None:
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    module, other = ModuleFactory(order=1, title="Module A"), ModuleFactory(order=2, title="Module B")
+    lessons = [LessonFactory(module=module, order=n, title=f"Lesson {n}") for n in (1, 2, 3)]
+    LessonFactory(module=other, order=1, title="Elsewhere")
+    browser_sign_in(page, live_server, admin_user)
+
+    # Every module's lessons: positions are per module, so no row can be dragged; the list says how.
+    page.goto("/admin/courses/lesson/")
+    assert page.locator("#result_list .drag.handle").count() == 0
+    assert "choose one module" in page.locator("[data-role=drag-hint]").inner_text()
+
+    # The module list's lesson count opens that module's lessons, ready to drag.
+    page.goto("/admin/courses/module/")
+    page.locator(f'a[href$="?module__id__exact={module.pk}"]').click()
+    page.locator("#result_list .drag.handle").first.wait_for()
+    _no_sideways_scroll(page)
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 3
+    with page.expect_response(lambda response: "adminsortable2_update" in response.url) as answer:
+        rows.nth(2).locator(".drag").drag_to(rows.nth(0).locator(".drag"))
+    assert answer.value.status == 200, answer.value.text()
+    assert list(Lesson.objects.filter(module=module).order_by("order").values_list("title", flat=True)) == [
+        "Lesson 3",
+        "Lesson 1",
+        "Lesson 2",
+    ]
+    assert Lesson.objects.get(title="Elsewhere").order == 1
+    assert LogEntry.objects.filter(
+        object_id=lessons[2].pk, change_message__contains="Moved from position 3 to 1"
+    ).exists()
+
+    page.reload()
+    page.locator("#result_list .drag.handle").first.wait_for()
+    titles = page.locator("#result_list tbody tr th a").all_inner_texts()
+    assert titles == ["Lesson 3", "Lesson 1", "Lesson 2"]
+    history = f"/admin/courses/lesson/{lessons[2].pk}/history/"
+    page.goto(history)
+    assert "Moved from position 3 to 1." in page.locator("#content").inner_text()

@@ -14,7 +14,7 @@ from progress.models import LessonProgress
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import SubscriptionFactory
 from tests.courses.factories import AssetFactory, LessonFactory
-from tests.courses.test_admin import change_url, form_data
+from tests.courses.test_admin import change_url, drag, form_data, lesson_drag_url
 
 pytestmark = pytest.mark.django_db
 
@@ -81,8 +81,8 @@ def test_an_admin_reorder_shows_at_once(client, course, admin_user):
     assert before.index(first.title) < before.index(second.title)
 
     signed_in(client, admin_user)
-    response = client.post("/admin/courses/lesson/", {"action": "move_down", "_selected_action": [first.pk]})
-    assert response.status_code == 302
+    response = drag(client, [[second.pk, 1], [first.pk, 2]], url=lesson_drag_url(first.module))
+    assert response.status_code == 200
 
     after = titles_in_order(signed_in(client, learner).get("/course/").content.decode())
     assert after.index(second.title) < after.index(first.title)
