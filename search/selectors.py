@@ -120,16 +120,16 @@ def search_lessons(*, user: Any, raw_query: Any) -> SearchResults:
 # itself, prices a scan of the 1,000-odd lesson rows as cheap and does not see that testing each one
 # unpacks a TOASTed 10,000-word transcript vector (~25 ms of the ~30 a search then took), so inside that
 # function only bitmap (GIN) scans are allowed; everything here is planned as usual.
-# `hits`: those the user may see, ranked (titles A, module B, body C; a transcript-only hit ranks after those,
-# in course order), cut to the page. A lesson the user may not read is matched, and ranked, on its title and
+# `hits`: those the user may see, ranked (titles A, module B, body C: a transcript-only hit ranks after those),
+# cut to the page. A lesson the user may not read is matched, and ranked, on its title and
 # module title alone; `readable` says whether a lesson also matched in its body or transcript.
 # Then, for the page's hits alone: a headline of the body where the content matched, and the first matching
 # cue of the lesson (one lookup in the (lesson, vector) GIN index) with a headline of that cue's ten words.
 _SEARCH_SQL = """
 WITH hits AS (
-    SELECT matched.lesson_id, l.title, m.title AS module_title, u.unlocked,
-           matched.content_rank IS NOT NULL AS content_hit, m."order" AS module_order, l."order" AS lesson_order,
-           CASE WHEN u.unlocked THEN coalesce(matched.content_rank, 0) ELSE matched.title_rank END AS rank
+    SELECT matched.lesson_id, l.title, m.title AS module_title, u.unlocked, matched.content_hit,
+           m."order" AS module_order, l."order" AS lesson_order,
+           CASE WHEN u.unlocked THEN matched.content_rank ELSE matched.title_rank END AS rank
     FROM search_lesson_matches({q}) matched
     JOIN courses_lesson l ON l.id = matched.lesson_id
     JOIN courses_module m ON m.id = l.module_id

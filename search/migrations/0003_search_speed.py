@@ -9,7 +9,9 @@
   table (by default a row is squeezed under 2 kB, which sent them there); the rows are rewritten once here
   so the existing ones follow.
 - `search_lesson_matches(query)`: which lessons match, whether they match in what a learner without access
-  may not read (body, transcript), and their content and title ranks, from the GIN indexes alone.
+  may not read (body, transcript) and in their content, and their content and title ranks (the content
+  rank of every candidate: a transcript hit whose title holds some of the words ranks above one whose
+  title holds none), from the GIN indexes alone.
 """
 
 from django.contrib.postgres.operations import BtreeGinExtension
@@ -17,7 +19,7 @@ from django.db import migrations
 
 MATCHES_FUNCTION = """
 CREATE OR REPLACE FUNCTION search_lesson_matches(query tsquery)
-RETURNS TABLE (lesson_id varchar, readable boolean, content_rank real, title_rank real)
+RETURNS TABLE (lesson_id varchar, readable boolean, content_hit boolean, content_rank real, title_rank real)
 LANGUAGE sql STABLE
 -- Only bitmap scans, i.e. the GIN indexes: a sequential or full-index scan would unpack every lesson's
 -- TOASTed transcript vector (10,000 words), which the planner prices as one cheap row each.
@@ -31,7 +33,8 @@ AS $$
     -- its transcript (possible with an exclusion alone: `webhook -stripe`).
     SELECT d.lesson_id,
            d.content_vector @@ query OR NOT d.title_vector @@ query OR d.transcript_vector @@ query,
-           CASE WHEN d.content_vector @@ query THEN ts_rank(d.content_vector, query) END,
+           d.content_vector @@ query,
+           ts_rank(d.content_vector, query),
            CASE WHEN d.title_vector @@ query THEN ts_rank(d.title_vector, query) END
     FROM search_lessondocument d
     WHERE strpos(query::text, '<') = 0
@@ -42,7 +45,8 @@ AS $$
     -- 16,383), and the lesson-wide transcript vector is not touched.
     SELECT d.lesson_id,
            d.content_vector @@ query OR d.lesson_id = ANY(spoken.lessons),
-           CASE WHEN d.content_vector @@ query THEN ts_rank(d.content_vector, query) END,
+           d.content_vector @@ query,
+           ts_rank(d.content_vector, query),
            CASE WHEN d.title_vector @@ query THEN ts_rank(d.title_vector, query) END
     FROM search_lessondocument d,
          (SELECT ARRAY(SELECT c.lesson_id FROM search_transcriptcueentry c WHERE c.vector @@ query) AS lessons) spoken
