@@ -1,18 +1,23 @@
-"""Benchmark: course search (`search.selectors.search_lessons`) at 1,000 lessons with 10,000-word transcripts.
+"""Benchmark: course search (`/search/`) at 1,000 lessons with 10,000-word transcripts.
 
     python -m bench.search                        # 1,000 lessons, 10,000 transcript words each
-    python -m bench.search --lessons 200 --words 2000 --repeat 50
+    python -m bench.search --lessons 200 --words 2000 --repeat 20 --rounds 3
 
 Works in a scratch PostgreSQL database of its own (`bench_syllabus_search` next to DATABASE_URL's; never a
-test database): migrates it and, unless it already holds that corpus, builds it through the real write path
-(`courses.services.lesson_transcript_store`, which indexes each lesson as an import does). Bodies are ~300
-words, transcripts `--words` words in cues of ~10 words, drawn Zipf-like from a 5,000-word vocabulary with a
-few course terms, so common and rare words both occur. Each query runs `--repeat` times per user kind (a
-member: bodies, transcripts and headline snippets; a learner without access: titles only); the server time
-reported is the selector's wall time (the page itself adds template rendering only), and beside it the CPU
-time per search of this process plus its PostgreSQL backend (from /proc): on a shared machine the wall time
-includes waiting for a core, the CPU time does not. Results print as a table and go to
-bench/results/search.json.
+test database): migrates it and, unless it already holds that corpus, builds it in bulk — modules, lessons
+and transcripts by `bulk_create`, then the search index by the write path's own indexing function
+(`search.services.index_rebuild`, which `manage.py search_reindex` and every transcript import run), so it
+stores exactly what imports store (tests/search/test_index.py compares the two on a small corpus). Bodies
+are ~300 words, transcripts `--words` words in cues of ~10 words, drawn Zipf-like from a 5,000-word
+vocabulary with a few course terms, so common and rare words both occur.
+
+Each query runs, per user kind (a member: bodies, transcripts and headline snippets; a learner without
+access: titles only) and per round, `--repeat` times as the selector alone and `--repeat` times as the page
+(`search.views.search_page` on a RequestFactory request: the user loaded fresh as a request does, the
+selector, the template and its context processors). Reported: the page's median and p95 wall time, the
+selector's median, and CPU per page of this process plus its PostgreSQL backend (from /proc), per round: on
+a shared machine the wall time includes waiting for a core, the CPU time does not. The load average is
+recorded at each round. Results print as a table and go to bench/results/search.json.
 """
 
 from __future__ import annotations
