@@ -1,12 +1,13 @@
 """Search across the course: lesson titles, body text and transcript cues.
 
 PostgreSQL: `websearch_to_tsquery` (any text is a valid query: quotes, `-`, `or`, stray operators never
-raise), ranked with `ts_rank` over the stored vectors, snippets from `ts_headline`. SQLite (`make run`
+raise), ranked with `ts_rank` over the stored vectors, snippets from `ts_headline`, in one statement.
+Words match a transcript as a whole; a quoted phrase must be said within one cue. SQLite (`make run`
 without DATABASE_URL): a case-insensitive substring match of the whole query, titles first.
 
 The no-leak rule: a lesson the user may not watch (`courses.selectors.lesson_access` is not WATCH) is
 matched on its title and module title only, and its hit carries no body or transcript text.
-A constant number of queries whatever the corpus size (pinned in tests/search/test_selectors.py).
+One query whatever the corpus size (pinned in tests/search/test_search.py); bench/search.py times it.
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
     Expression,
-    F,
-    FloatField,
     Q,
     QuerySet,
     Value,
@@ -113,86 +111,101 @@ def search_lessons(*, user: Any, raw_query: Any) -> SearchResults:
     return SearchResults(query=query, hits=hits)
 
 
-@transaction.atomic
-def _search_postgres(user: Any, query: str) -> list[SearchHit]:
-    tsquery = SearchQuery(query, config=CONFIG, search_type="websearch")
+# One statement for the whole page of results. Placeholders: %(q)s the websearch text, %(config)s the text
+# search configuration, %(limit)s the page size; {q}, {unlocked} and {visible} are fixed SQL fragments (the
+# query expression, and per user kind which lessons may be read and which seen).
+#
+# `search_lesson_matches` (migration search.0003) lists the lessons whose title, module title, body or
+# transcript match, from the GIN indexes alone, with their content and title ranks: the planner, left to
+# itself, prices a scan of the 1,000-odd lesson rows as cheap and does not see that testing each one
+# unpacks a TOASTed 10,000-word transcript vector (~25 ms of the ~30 a search then took), so inside that
+# function only bitmap (GIN) scans are allowed; everything here is planned as usual.
+# `hits`: those the user may see, ranked (titles A, module B, body C: a transcript-only hit ranks after those),
+# cut to the page. A lesson the user may not read is matched, and ranked, on its title and
+# module title alone; `readable` says whether a lesson also matched in its body or transcript.
+# Then, for the page's hits alone: a headline of the body where the content matched, and the first matching
+# cue of the lesson (one lookup in the (lesson, vector) GIN index) with a headline of that cue's ten words.
+_SEARCH_SQL = """
+WITH hits AS (
+    SELECT matched.lesson_id, l.title, m.title AS module_title, u.unlocked, matched.content_hit,
+           m."order" AS module_order, l."order" AS lesson_order,
+           CASE WHEN u.unlocked THEN matched.content_rank ELSE matched.title_rank END AS rank
+    FROM search_lesson_matches({q}) matched
+    JOIN courses_lesson l ON l.id = matched.lesson_id
+    JOIN courses_module m ON m.id = l.module_id
+    CROSS JOIN LATERAL (SELECT {unlocked} AS unlocked) u
+    WHERE {visible} AND CASE WHEN u.unlocked THEN matched.readable ELSE matched.title_rank IS NOT NULL END
+    ORDER BY rank DESC, m."order", l."order"
+    LIMIT %(limit)s
+)
+SELECT h.lesson_id, h.title, h.module_title, h.unlocked,
+       CASE WHEN h.unlocked AND h.content_hit THEN
+           ts_headline(%(config)s::regconfig, d.body_text, {q}, %(body_options)s)
+       END,
+       cue.start,
+       ts_headline(%(config)s::regconfig, cue.text, {q}, %(cue_options)s)
+FROM hits h
+JOIN search_lessondocument d ON d.lesson_id = h.lesson_id
+LEFT JOIN LATERAL (
+    SELECT c.start, c.text FROM search_transcriptcueentry c
+    WHERE h.unlocked AND c.lesson_id = h.lesson_id AND c.vector @@ {q}
+    ORDER BY c.start
+    LIMIT 1
+) cue ON true
+ORDER BY h.rank DESC, h.module_order, h.lesson_order
+"""
+
+
+def _headline_options(max_words: int) -> str:
+    return f"StartSel={_START}, StopSel={_STOP}, MaxWords={max_words}, MinWords=12"
+
+
+def _unlocked_sql(user: Any) -> str:
+    """Which lessons this user may read, as SQL over courses_lesson `l`. Mirrors `_unlocked_q`."""
     unlocked = _unlocked_q(user)
-    readable = Q(content_vector=tsquery) | Q(transcript_vector=tsquery)
-    unlocked_expr: Expression
     if unlocked is None:
-        match, unlocked_expr = readable, Value(True)
-    else:
-        match = (unlocked & readable) | (~unlocked & Q(title_vector=tsquery))
-        unlocked_expr = Case(When(unlocked, then=Value(True)), default=Value(False), output_field=BooleanField())
-    with connection.cursor() as cursor:
-        # The planner prices scanning the 1,000-odd lesson documents by their small main rows and does not see
-        # that each row it tests unpacks a TOASTed transcript vector (10,000 words): it picks a sequential or
-        # full-index scan costing ~100 ms where the GIN indexes answer in a few. For the match query only
-        # (SET LOCAL, reset right after), only bitmap scans are left to it, and those are the GIN indexes.
-        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
-    rows = list(
-        _visible(user)
-        .filter(match)
-        .annotate(unlocked=unlocked_expr)
-        .annotate(
-            # Titles weigh most (A), then module (B), then body (C); a transcript-only hit ranks after those.
-            rank=Case(
-                When(Q(unlocked=True), then=SearchRank(F("content_vector"), tsquery)),
-                default=SearchRank(F("title_vector"), tsquery),
-                output_field=FloatField(),
-            ),
-        )
-        .order_by("-rank", "lesson__module__order", "lesson__order")
-        .values("lesson_id", "lesson__title", "lesson__module__title", "unlocked")[:RESULTS_LIMIT]
+        return "true"
+    return "l.is_free" if getattr(user, "is_authenticated", False) else "false"
+
+
+def _visible_sql(user: Any) -> str:
+    if getattr(user, "is_authenticated", False) and user.is_staff:
+        return "true"
+    return "l.published AND m.published"
+
+
+def _search_postgres(user: Any, query: str) -> list[SearchHit]:
+    unlocked = _unlocked_sql(user)
+    sql = (
+        _SEARCH_SQL.replace("{unlocked}", unlocked)
+        .replace("{visible}", _visible_sql(user))
+        # Spelled out at each use rather than bound once in a CTE: a constant, folded when the statement is
+        # planned, so the planner sees the query's words and their frequencies.
+        .replace("{q}", "websearch_to_tsquery(%(config)s::regconfig, %(q)s)")
     )
+    params: dict[str, str | int] = {
+        "q": query,
+        "config": CONFIG,
+        "limit": RESULTS_LIMIT,
+        "body_options": _headline_options(30),
+        "cue_options": _headline_options(40),
+    }
     with connection.cursor() as cursor:
-        cursor.execute("RESET enable_seqscan; RESET enable_indexscan")
-    open_ids = [row["lesson_id"] for row in rows if row["unlocked"]]
-    snippets: dict[str, str] = {}
-    cues: dict[str, tuple[float, str]] = {}
-    if open_ids:
-
-        def headline(column: str, max_words: int) -> SearchHeadline:
-            return SearchHeadline(
-                column, tsquery, config=CONFIG, start_sel=_START, stop_sel=_STOP, max_words=max_words, min_words=12
-            )
-
-        # The body snippet where the body matched; then the first cue that matches in each lesson (where the
-        # video starts when the hit is followed): the cue GIN index and the (lesson, start) index intersect,
-        # and the headline runs on those few cues only.
-        for lesson_id, body_headline in (
-            LessonDocument.objects.filter(pk__in=open_ids, content_vector=tsquery)
-            .annotate(headline=headline("body_text", 30))
-            .values_list("lesson_id", "headline")
-        ):
-            snippets[lesson_id] = body_headline
-        first_cues = (
-            TranscriptCueEntry.objects.filter(lesson_id__in=open_ids, vector=tsquery)
-            .order_by("lesson_id", "start")
-            .distinct("lesson_id")
-            .values("pk")
-        )
-        for lesson_id, start, cue_headline in (
-            TranscriptCueEntry.objects.filter(pk__in=first_cues)
-            .annotate(headline=headline("text", 40))
-            .values_list("lesson_id", "start", "headline")
-        ):
-            cues[lesson_id] = (start, cue_headline)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     hits = []
-    for row in rows:
-        lesson_id, is_open = row["lesson_id"], row["unlocked"]
-        snippet = snippets.get(lesson_id, "") if is_open else ""
-        cue = cues.get(lesson_id) if is_open else None
+    for lesson_id, title, module_title, is_open, snippet, cue_start, cue_snippet in rows:
+        snippet = snippet or ""
         hits.append(
             SearchHit(
                 lesson_id=lesson_id,
-                title=row["lesson__title"],
-                module_title=row["lesson__module__title"],
+                title=title,
+                module_title=module_title,
                 locked=not is_open,
                 # A body that matched only through the title still gets no body snippet: nothing marked in it.
-                snippet=_marked(snippet) if _START in snippet else mark_safe(""),
-                cue_start=int(cue[0]) if cue else None,
-                cue_snippet=_marked(cue[1]) if cue else mark_safe(""),
+                snippet=_marked(snippet) if is_open and _START in snippet else mark_safe(""),
+                cue_start=int(cue_start) if is_open and cue_start is not None else None,
+                cue_snippet=_marked(cue_snippet) if is_open and cue_snippet else mark_safe(""),
             )
         )
     return hits
