@@ -3,6 +3,7 @@
 
     python -m bench.email_drain                       # 2,000 rows, 1 and 4 workers
     python -m bench.email_drain --rows 5000 --workers 1 2 4 --repeat 3
+    python -m bench.email_drain --workers 1 --modes claim drain --send-chunk 10 25 50 --repeat 3
 
 Works in a scratch PostgreSQL database of its own (`bench_syllabus_emails` next to DATABASE_URL's;
 never a test database): migrates it, loads the demo course and a few hundred learners, then for each
@@ -12,9 +13,15 @@ worker count queues `--rows` due rows (a mix of transactional and marketing temp
   the queue mechanics alone: what the database can hand out;
 - claim+commit per row: the drain's transaction shape with nothing inside it (lock the row, update it,
   commit), the floor that one commit per row sets;
-- drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — claim, per-row
-  lock, send-time guards, rendering both parts, sending through Django's locmem backend (no network),
-  the row update and its EmailLog, one commit per row.
+- drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — claim, then per
+  chunk of `SEND_CHUNK` rows one transaction: lock the rows, one query for their recipients and every
+  guard's data, both parts rendered, sending through Django's locmem backend (no network; it builds
+  each MIME message as the SMTP backend does, without the socket), the rows' UPDATE and their EmailLogs'
+  INSERT, one commit. `--send-chunk 10 25 50` measures several chunk sizes in the same run.
+
+Every case runs once per round and the rounds follow each other (`--repeat`), so a drain run sits next
+to the claim run it is compared with and both see the same load; each drain run reports its rate as a
+percentage of that round's claim rate, and the summary gives medians over the rounds.
 
 Workers are separate processes (spawned, each with its own database connection), started together
 behind a barrier; the rate is rows / (last worker's end - first worker's start). After each case the
