@@ -16,7 +16,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import BooleanField, CharField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -325,11 +337,10 @@ def user_has_event(*, user_id: str, name: str) -> bool:
     return Event.objects.filter(user_id=user_id, event=name).exists()
 
 
-def users_with_event(*, user_ids: list[str], name: str) -> set[str]:
-    """Which of these users have ever recorded `name`. One query (the email drain's batched guard)."""
-    if not user_ids:
-        return set()
-    return set(Event.objects.filter(user_id__in=user_ids, event=name).values_list("user_id", flat=True).distinct())
+def user_has_event_annotation(*, name: str) -> Exists:
+    """`user_has_event` as an expression for a query of users (`.annotate(started=…)`): the email drain
+    asks it of a whole chunk of recipients inside the one query that reads them (served by the user index)."""
+    return Exists(Event.objects.filter(user_id=OuterRef("pk"), event=name))
 
 
 def user_events(*, user: User) -> QuerySet[Event]:

@@ -3,6 +3,7 @@
 
     python -m bench.email_drain                       # 2,000 rows, 1 and 4 workers
     python -m bench.email_drain --rows 5000 --workers 1 2 4 --repeat 3
+    python -m bench.email_drain --workers 1 --modes claim drain --send-chunk 10 25 50 --repeat 3
 
 Works in a scratch PostgreSQL database of its own (`bench_syllabus_emails` next to DATABASE_URL's;
 never a test database): migrates it, loads the demo course and a few hundred learners, then for each
@@ -12,9 +13,15 @@ worker count queues `--rows` due rows (a mix of transactional and marketing temp
   the queue mechanics alone: what the database can hand out;
 - claim+commit per row: the drain's transaction shape with nothing inside it (lock the row, update it,
   commit), the floor that one commit per row sets;
-- drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — claim, per-row
-  lock, send-time guards, rendering both parts, sending through Django's locmem backend (no network),
-  the row update and its EmailLog, one commit per row.
+- drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — claim, then per
+  chunk of `SEND_CHUNK` rows one transaction: lock the rows, one query for their recipients and every
+  guard's data, both parts rendered, sending through Django's locmem backend (no network; it builds
+  each MIME message as the SMTP backend does, without the socket), the rows' UPDATE and their EmailLogs'
+  INSERT, one commit. `--send-chunk 10 25 50` measures several chunk sizes in the same run.
+
+Every case runs once per round and the rounds follow each other (`--repeat`), so a drain run sits next
+to the claim run it is compared with and both see the same load; each drain run reports its rate as a
+percentage of that round's claim rate, and the summary gives medians over the rounds.
 
 Workers are separate processes (spawned, each with its own database connection), started together
 behind a barrier; the rate is rows / (last worker's end - first worker's start). After each case the
@@ -51,7 +58,15 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--batch-size", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per case (median reported)")
+    parser.add_argument(
+        "--send-chunk",
+        type=int,
+        nargs="+",
+        default=None,
+        help="drain chunk sizes to measure (rows per lock and commit; default: emails.drain.SEND_CHUNK)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every case (medians reported)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="cases to run (default: all)")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     return parser.parse_args(argv)
 
@@ -87,13 +102,17 @@ def _ensure_database(database: str) -> None:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
 
-def _worker(database: str, mode: str, batch_size: int, barrier: Any, results: Any) -> None:
+def _worker(database: str, mode: str, batch_size: int, send_chunk: int | None, barrier: Any, results: Any) -> None:
     _django(database)
     from django.core import mail
     from django.db import connection, transaction
 
+    from emails import drain
     from emails.drain import email_queue_claim, email_queue_drain
     from emails.models import EmailQueue, EmailStatus
+
+    if send_chunk is not None:
+        drain.SEND_CHUNK = send_chunk
 
     connection.ensure_connection()  # connect before the start line, not inside the measurement
     with connection.cursor() as cursor:
@@ -209,7 +228,9 @@ def _verify(mode: str, rows: int, outcomes: list[dict[str, Any]]) -> dict[str, A
     return checks
 
 
-def _run_case(database: str, mode: str, workers: int, rows: int, batch_size: int) -> dict[str, Any]:
+def _run_case(
+    database: str, mode: str, workers: int, rows: int, batch_size: int, send_chunk: int | None = None
+) -> dict[str, Any]:
     _seed(rows)
     from django.db import connection
 
@@ -218,7 +239,8 @@ def _run_case(database: str, mode: str, workers: int, rows: int, batch_size: int
     barrier = context.Barrier(workers)
     results = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(database, mode, batch_size, barrier, results)) for _ in range(workers)
+        context.Process(target=_worker, args=(database, mode, batch_size, send_chunk, barrier, results))
+        for _ in range(workers)
     ]
     for process in processes:
         process.start()
@@ -283,22 +305,65 @@ def main(argv: list[str] | None = None) -> int:
     demo_course_load()
     machine = _machine()
 
+    # Every case once per round, rounds one after the other: a drain run sits next to the claim run it is
+    # compared with, so both see the same load; medians over the rounds.
+    plan: list[tuple[str, str, int | None]] = [(m, m, None) for m in args.modes if m != "drain"]
+    if "drain" in args.modes:
+        chunks: list[int | None] = list(args.send_chunk or [None])
+        plan += [(f"drain (chunk {c})" if args.send_chunk else "drain", "drain", c) for c in chunks]
     cases: dict[str, Any] = {}
     for workers in args.workers:
-        for mode in MODES:
-            runs = [_run_case(args.database, mode, workers, args.rows, args.batch_size) for _ in range(args.repeat)]
-            median = statistics.median(r["rows_per_second"] for r in runs)
-            best = min(runs, key=lambda r: abs(r["rows_per_second"] - median))
-            cases[f"{mode}, {workers} worker{'s' if workers > 1 else ''}"] = {**best, "runs": len(runs)}
+        label = f"{workers} worker{'s' if workers > 1 else ''}"
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in plan}
+        for round_ in range(1, args.repeat + 1):
+            for name, mode, chunk in plan:
+                run = _run_case(args.database, mode, workers, args.rows, args.batch_size, chunk)
+                run["load_average"] = round(os.getloadavg()[0], 1)
+                runs[name].append(run)
+                if mode == "drain" and runs.get("claim"):
+                    run["percent_of_claim_same_round"] = round(
+                        100 * run["rows_per_second"] / runs["claim"][-1]["rows_per_second"], 1
+                    )
+                print(
+                    f"round {round_} {name:>20} {label}: {run['rows_per_second']:>8.1f} rows/s "
+                    f"({args.rows} rows in {run['seconds']} s; per worker {run['per_worker']}; CPU/row "
+                    f"{run['worker_cpu_ms_per_row']} ms worker + {run['postgres_cpu_ms_per_row']} ms PostgreSQL; "
+                    f"load {run['load_average']}"
+                    + (
+                        f"; {run['percent_of_claim_same_round']} % of claim"
+                        if "percent_of_claim_same_round" in run
+                        else ""
+                    )
+                    + ")",
+                    flush=True,
+                )
+        for name, case_runs in runs.items():
+            median = statistics.median(r["rows_per_second"] for r in case_runs)
+            best = min(case_runs, key=lambda r: abs(r["rows_per_second"] - median))
+            summary: dict[str, Any] = {**best, "runs": len(case_runs)}
+            summary["worker_cpu_ms_per_row"] = statistics.median(r["worker_cpu_ms_per_row"] for r in case_runs)
+            summary["postgres_cpu_ms_per_row"] = statistics.median(r["postgres_cpu_ms_per_row"] for r in case_runs)
+            summary["rows_per_second_all_runs"] = [r["rows_per_second"] for r in case_runs]
+            ratios = [r["percent_of_claim_same_round"] for r in case_runs if "percent_of_claim_same_round" in r]
+            if ratios:
+                summary["percent_of_claim_same_round"] = statistics.median(ratios)
+                summary["percent_of_claim_all_rounds"] = ratios
+            cases[f"{name}, {label}"] = summary
             print(
-                f"{mode:>20} {workers} worker(s): {best['rows_per_second']:>8.1f} rows/s "
-                f"({args.rows} rows in {best['seconds']} s; per worker {best['per_worker']}; CPU/row "
-                f"{best['worker_cpu_ms_per_row']} ms worker + {best['postgres_cpu_ms_per_row']} ms PostgreSQL; "
-                f"load {os.getloadavg()[0]:.1f})",
+                f"median {name:>20} {label}: {median:>8.1f} rows/s; "
+                f"CPU/row {summary['worker_cpu_ms_per_row']} ms worker"
+                f" + {summary['postgres_cpu_ms_per_row']} ms PostgreSQL"
+                + (f"; {summary['percent_of_claim_same_round']} % of claim (per round {ratios})" if ratios else ""),
                 flush=True,
             )
     machine["load_average_at_end"] = os.getloadavg()
-    report = {"rows": args.rows, "batch_size": args.batch_size, "machine": machine, "cases": cases}
+    report = {
+        "rows": args.rows,
+        "batch_size": args.batch_size,
+        "send_chunk": args.send_chunk,
+        "machine": machine,
+        "cases": cases,
+    }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(machine, indent=2))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -143,13 +144,10 @@ def completed_lesson_ids(*, user: User) -> set[str]:
     return set(LessonProgress.objects.filter(user=user, completed=True).values_list("lesson_id", flat=True))
 
 
-def completed_lesson_ids_by_user(*, user_ids: list[str]) -> dict[str, set[str]]:
-    """`completed_lesson_ids` for several users at once (the email drain's batch). One query."""
-    result: dict[str, set[str]] = {}
-    rows = LessonProgress.objects.filter(user_id__in=user_ids, completed=True).values_list("user_id", "lesson_id")
-    for user_id, lesson_id in rows:
-        result.setdefault(user_id, set()).add(lesson_id)
-    return result
+def completed_lesson_ids_annotation() -> ArraySubquery:
+    """`completed_lesson_ids` as an expression for a query of users (`.annotate(done=…)`, a list of lesson
+    ids): the email drain reads a whole chunk of recipients' progress inside the one query that reads them."""
+    return ArraySubquery(LessonProgress.objects.filter(user_id=OuterRef("pk"), completed=True).values("lesson_id"))
 
 
 def progress_for_lessons(*, user: User, lesson_ids: Iterable[str]) -> dict[str, LessonProgress]:

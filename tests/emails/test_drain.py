@@ -285,7 +285,7 @@ MIX = [
 ]
 
 
-def _drain_queries(rows: int) -> int:
+def _drain_queries(rows: int, *, batch_size: int | None = None) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -295,19 +295,35 @@ def _drain_queries(rows: int) -> int:
         queue(UserFactory(), MIX[n % len(MIX)], data={"module_title": "Foundations"})
     published_course()  # built once per content version, not the drain's cost
     with CaptureQueriesContext(connection) as captured:
-        outcome = email_queue_drain(batch_size=drain.SEND_CHUNK)
+        outcome = email_queue_drain(batch_size=batch_size or drain.SEND_CHUNK)
     assert sum(outcome.values()) == rows
     assert EmailLog.objects.count() == rows
     return len(captured.captured_queries)
 
 
+# One drain of one chunk, statement by statement (the test runs inside a transaction, so commits are savepoints):
+CLAIM = 4  # SAVEPOINT, SELECT … FOR UPDATE SKIP LOCKED, UPDATE the lease, RELEASE
+# SAVEPOINT, SELECT the rows FOR UPDATE, SELECT their recipients (with every guard's data and their progress),
+# UPDATE the SENT rows, UPDATE the CANCELLED ones (the mix's RENEWAL_REMINDER has no subscription), INSERT the
+# logs, RELEASE
+CHUNK = 7
+NOTHING_DUE = 3  # SAVEPOINT, SELECT … SKIP LOCKED finding nothing, RELEASE
+
+
 def test_a_chunk_costs_the_same_queries_whatever_its_size(mailoutbox):
     """Guards and writes are batched: one chunk of 6 rows or of SEND_CHUNK rows (each with every
-    template of the mix, so the same outcomes: sent and cancelled), the same statements."""
+    template of the mix, so the same outcomes: sent and cancelled), the same statements, none per row."""
+    assert len(MIX) < drain.SEND_CHUNK
     small = _drain_queries(len(MIX))
+    assert small == CLAIM + CHUNK + NOTHING_DUE
     EmailLog.objects.all().delete()
     EmailQueue.objects.all().delete()
     assert _drain_queries(drain.SEND_CHUNK) == small
+
+
+def test_a_claim_of_several_chunks_costs_one_chunks_statements_per_chunk(mailoutbox, monkeypatch):
+    monkeypatch.setattr(drain, "SEND_CHUNK", len(MIX))
+    assert _drain_queries(3 * len(MIX), batch_size=3 * len(MIX)) == CLAIM + 3 * CHUNK + NOTHING_DUE
 
 
 def test_a_database_error_while_deciding_falls_back_to_row_by_row_and_loses_nothing(monkeypatch, mailoutbox):

@@ -3,10 +3,12 @@ from email import message_from_bytes
 
 import pytest
 from django.conf import settings
+from django.template import Context
+from django.template.loader import get_template
 from django.urls import resolve
 
 from emails.models import ADDRESSED_TEMPLATES, MARKETING_TEMPLATES, EmailTemplate
-from emails.rendering import SAMPLE_DATA, email_render
+from emails.rendering import SAMPLE_DATA, _template, email_context, email_render
 from emails.tokens import unsubscribe_token_for
 from tests.accounts.factories import UserFactory
 
@@ -105,3 +107,22 @@ def test_welcome_points_at_the_free_lesson(course):
 def test_unknown_template_is_refused():
     with pytest.raises(ValueError, match="Unknown email template"):
         email_render(template="NOPE", user=UserFactory())
+
+
+@pytest.mark.parametrize("template", EmailTemplate.values)
+@pytest.mark.parametrize("name", ["", "Ada O'Brien <b>"])
+def test_flattened_templates_render_exactly_what_djangos_block_machinery_renders(template, name, course):
+    """The drain renders each part from its `{% extends %}` chain resolved once (`_flatten`); the output
+    must be byte for byte what the engine's own rendering of the same template gives."""
+    user = UserFactory(name=name)
+    context = email_context(template=template, user=user, data=SAMPLE_DATA[template])
+    for part in ("subject.txt", "body.txt", "body.html"):
+        path = f"emails/{template.lower()}/{part}"
+        own = get_template(path).template
+        flat = _template(path)
+        assert flat is not own or part == "subject.txt"  # the bodies extend the base layouts: flattened
+        for autoescape in (False, True):
+            expected = own.render(Context(context, autoescape=autoescape))
+            assert flat.render(Context(context, autoescape=autoescape)) == expected
+        assert _template(path) is flat  # made once
+        assert get_template(path).template is own  # the engine's cached template is left as it was
