@@ -94,6 +94,7 @@ class ModuleEntry:
     title: str
     description: str | None
     lessons: tuple[LessonEntry, ...]
+    lesson_ids: frozenset[str] = frozenset()
 
     @property
     def lesson_count(self) -> int:
@@ -206,7 +207,14 @@ def _build(version: str) -> CourseStructure:
     for entry in entries:
         by_module[entry.module_id].append(entry)
     module_entries = tuple(
-        ModuleEntry(pk=m.pk, title=m.title, description=m.description, lessons=tuple(by_module[m.pk])) for m in modules
+        ModuleEntry(
+            pk=m.pk,
+            title=m.title,
+            description=m.description,
+            lessons=tuple(by_module[m.pk]),
+            lesson_ids=frozenset(entry.pk for entry in by_module[m.pk]),
+        )
+        for m in modules
     )
     return CourseStructure(
         version=version,

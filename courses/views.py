@@ -183,6 +183,22 @@ def _row_state(user: Any, lesson: LessonEntry, *, completed: set[str]) -> str:
     return "locked" if lesson_locked(user, lesson) else "open"
 
 
+# A course up to this long lists every lesson on the outline. A longer one lists the lessons of one
+# module — the learner's next lesson's, or the one asked for with ?module= — and shows the others as
+# their headings with counts and a link that opens them: the page grows by a heading per module, not
+# by a row per lesson.
+OUTLINE_EXPANDED_MAX = 100
+
+
+def _open_module(structure: CourseStructure, requested: str | None, completed: set[str]) -> str | None:
+    if requested and requested in structure.modules_by_id:
+        return requested
+    following = next((lesson for lesson in structure.lessons if lesson.pk not in completed), None)
+    if following is not None:
+        return following.module_id
+    return structure.modules[0].pk if structure.modules else None
+
+
 @require_GET
 def course_outline(request: HttpRequest) -> HttpResponse:
     """The cached structure with this learner's state overlaid: per lesson, the row already rendered
@@ -191,18 +207,21 @@ def course_outline(request: HttpRequest) -> HttpResponse:
     structure = course_structure()
     completed = completed_lesson_ids(user=user) if user.is_authenticated else set()  # type: ignore[arg-type]
     full_access = has_access(user)
+    collapsible = len(structure.lessons) > OUTLINE_EXPANDED_MAX
+    opened = _open_module(structure, request.GET.get("module"), completed) if collapsible else None
     sections: list[dict[str, Any]] = []
     for module in structure.modules:
+        expanded = not collapsible or module.pk == opened
         rows: list[str] = []
-        done = 0
-        for lesson in module.lessons:
-            state = _row_state(user, lesson, completed=completed)
-            done += state == "done"
-            rows.append(lesson.rows[state])
+        if expanded:
+            for lesson in module.lessons:
+                rows.append(lesson.rows[_row_state(user, lesson, completed=completed)])
+        done = len(module.lesson_ids & completed)
         total = len(module.lessons)
         sections.append(
             {
                 "module": module,
+                "expanded": expanded,
                 "rows": SafeString("".join(rows)),
                 "done": done,
                 "total": total,
