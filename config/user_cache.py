@@ -80,17 +80,23 @@ def _load(user_id: Any) -> Any:
 def user_cached_get(user_id: Any) -> Any:
     """The user row with `id` = `user_id` (and its subscription), or None if there is none."""
     generation_key, user_key = _keys(user_id)
-    found = cache.get_many([generation_key, user_key])  # one round trip; {} when the cache is down
-    generation, held = found.get(generation_key), found.get(user_key)
-    if generation is not None and isinstance(held, tuple) and len(held) == 2 and held[0] == generation:
-        return held[1]
-    if generation is None:
-        # First use (or expired): create it before reading the row, so a concurrent change replaces it.
-        fresh = new_id()
-        generation = (
-            fresh if cache.add(generation_key, fresh, timeout=GENERATION_SECONDS) else cache.get(generation_key)
-        )
+    try:
+        found = cache.get_many([generation_key, user_key])  # one round trip
+        generation, held = found.get(generation_key), found.get(user_key)
+        if generation is not None and isinstance(held, tuple) and len(held) == 2 and held[0] == generation:
+            return held[1]
+        if generation is None:
+            # First use (or expired): create it before reading the row, so a concurrent change replaces it.
+            fresh = new_id()
+            added = cache.add(generation_key, fresh, timeout=GENERATION_SECONDS)
+            generation = fresh if added else cache.get(generation_key)
+    except Exception:  # any cache backend failing: the database answers, as before
+        logger.warning("user cache unavailable; reading the user from the database", exc_info=True)
+        return _load(user_id)
     user = _load(user_id)
     if user is not None and generation is not None:
-        cache.set(user_key, (generation, user), timeout=USER_CACHE_SECONDS)
+        try:
+            cache.set(user_key, (generation, user), timeout=USER_CACHE_SECONDS)
+        except Exception:  # a copy not stored is only a slower next request
+            logger.warning("could not cache user %s", user_id, exc_info=True)
     return user

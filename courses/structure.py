@@ -17,6 +17,7 @@ When the cache cannot be read the structure is built for that request alone: slo
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -114,6 +115,8 @@ class CourseStructure:
     modules_by_id: Mapping[str, ModuleEntry]
     # Lesson bodies as HTML, filled as lessons are viewed (see `lesson_body`); dropped with the version.
     bodies: dict[str, SafeString] = field(default_factory=dict, repr=False)
+    # Lesson rows with their modules, filled as lessons are viewed (see `lesson_row`); dropped with it.
+    lesson_rows: dict[str, Lesson] = field(default_factory=dict, repr=False)
 
     @property
     def free_lesson(self) -> LessonEntry | None:
@@ -292,6 +295,23 @@ def lesson_body(structure: CourseStructure, lesson: Any) -> SafeString:
         if len(structure.bodies) < BODIES_MAX:
             structure.bodies[lesson.pk] = html
     return html
+
+
+def lesson_row(structure: CourseStructure, lesson_id: str) -> Lesson | None:
+    """`courses.selectors.lesson_get` (the lesson with its module, published or not; None for an unknown
+    id) through this process's copy for `structure`'s content version: a Lesson or Module write moves
+    the version on, so the copy is as fresh as the row. Read `structure` before calling (as for
+    `lesson_body`). A copy is returned each time: callers may set attributes on it."""
+    if structure.version == UNCACHED:
+        return Lesson.objects.select_related("module").filter(pk=lesson_id).first()
+    held = structure.lesson_rows.get(lesson_id)
+    if held is None:
+        held = Lesson.objects.select_related("module").filter(pk=lesson_id).first()
+        if held is None:
+            return None  # unknown ids are not remembered
+        if len(structure.lesson_rows) < BODIES_MAX:
+            structure.lesson_rows[lesson_id] = held
+    return copy.copy(held)
 
 
 def structure_reset_local() -> None:

@@ -40,7 +40,7 @@ from courses.selectors import (
     transcript_get,
 )
 from courses.storage import AssetFileMissing, asset_download, is_s3
-from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body
+from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body, lesson_row
 from courses.transcripts import LANGUAGE_CODE, vtt_render
 from pages.selectors import landing_content
 from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
@@ -266,7 +266,7 @@ def _lesson_nav(structure: CourseStructure, user: Any, lesson: Lesson) -> Lesson
 @never_cache  # per-learner content with short-lived tokens; access can change between two visits
 def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     structure = course_structure()  # before the lesson row: see `lesson_body`
-    lesson = lesson_get(lesson_id)
+    lesson = lesson_row(structure, lesson_id)  # `lesson_get`, kept per content version
     if lesson is None:
         raise Http404("No such lesson.")
     access = lesson_access(request.user, lesson)
@@ -287,7 +287,7 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in nav.siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
     following = nav.following
-    transcripts = lesson_transcripts(lesson)
+    transcripts = lesson_transcripts(lesson, structure=structure)
     player = player_for(
         lesson, position=current.position_seconds if current else 0, start_at=start_param(request.GET.get("t"))
     )

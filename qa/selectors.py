@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,8 @@ from qa.thread_cache import GENERATION_KEY, THREAD_CACHE_SECONDS, thread_key
 if TYPE_CHECKING:
     from accounts.models import User
     from courses.models import Lesson
+
+logger = logging.getLogger(__name__)
 
 THREAD_QUESTIONS = 50  # a lesson page shows the pinned questions and the 50 most recent
 
@@ -36,16 +39,22 @@ def lesson_thread(*, lesson: Lesson, limit: int = THREAD_QUESTIONS) -> list[Thre
     long the thread: the chosen questions are a subquery. Fresh objects on every call: callers may mark
     them per viewer."""
     key = thread_key(lesson.pk, limit)
-    found = cache.get_many([GENERATION_KEY, key])
-    generation, held = found.get(GENERATION_KEY), found.get(key)
-    if generation is not None and isinstance(held, tuple) and len(held) == 2 and held[0] == generation:
-        return held[1]
-    if generation is None:
-        fresh = new_id()
-        generation = fresh if cache.add(GENERATION_KEY, fresh, timeout=None) else cache.get(GENERATION_KEY)
+    try:
+        found = cache.get_many([GENERATION_KEY, key])
+        generation, held = found.get(GENERATION_KEY), found.get(key)
+        if generation is not None and isinstance(held, tuple) and len(held) == 2 and held[0] == generation:
+            return held[1]
+        if generation is None:
+            fresh = new_id()
+            generation = fresh if cache.add(GENERATION_KEY, fresh, timeout=None) else cache.get(GENERATION_KEY)
+    except Exception:  # noqa: BLE001 - the cache is a speed-up only: the database answers
+        return _thread_read(lesson=lesson, limit=limit)
     thread = _thread_read(lesson=lesson, limit=limit)
     if generation is not None:
-        cache.set(key, (generation, thread), timeout=THREAD_CACHE_SECONDS)
+        try:
+            cache.set(key, (generation, thread), timeout=THREAD_CACHE_SECONDS)
+        except Exception:
+            logger.warning("could not cache the Q&A thread of lesson %s", lesson.pk, exc_info=True)
     return thread
 
 

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.django_db
 # warm signed-in request costs no query before the page runs. Then, per page:
 #   landing:   nothing (the dunning banner reads the cached subscription)                     = 0
 #   outline:   completed ids                                                                  = 1
-#   lesson:    lesson+module, lesson_viewed insert (autocommit, no transaction of its own),
-#              the module lessons' progress                                                   = 3
+#   lesson:    lesson_viewed insert (autocommit, no transaction of its own), the module
+#              lessons' progress (the lesson row: kept per content version, `lesson_row`)      = 2
 #              + the learner's notes on the lesson (the Q&A thread: from qa/thread_cache.py)    = 1
 #   dashboard: the learner's progress rows                                                    = 1
 #              + recent notes (with their total), open questions asked, the certificate      = 3
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 QUERIES = {
     "landing": 0,
     "outline": 1,
-    "lesson": 3 + 1,
+    "lesson": 2 + 1,
     "dashboard": 1 + 3,
     "account": 4,
 }
