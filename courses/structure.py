@@ -30,6 +30,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from config.ids import new_id
@@ -45,6 +46,10 @@ LOCAL_TTL_SECONDS = 300
 # The states a lesson row can be shown in on the outline; each is rendered once per content version.
 ROW_STATES = ("done", "locked", "open")
 ROW_TEMPLATE = "courses/_outline_lesson.html"
+MODULE_TEMPLATE = "courses/_outline_module.html"
+# Where the outline view puts a learner's numbers and a module's lesson list into a module rendered once
+# per version (NUL never occurs in content: PostgreSQL refuses it in text, so no title can forge one).
+SLOTS = {name: SafeString(f"\x00{name}\x00") for name in ("done", "percent", "done_class", "body")}
 UNCACHED = "uncached"  # the version of a structure built for one request while the cache is down
 
 
@@ -96,6 +101,9 @@ class ModuleEntry:
     description: str | None
     lessons: tuple[LessonEntry, ...]
     lesson_ids: frozenset[str] = frozenset()
+    # The outline's <section> for this module with `SLOTS` to fill, by "learner" / "visitor"; and the
+    # link that opens a collapsed module of a long course ("more").
+    html: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def lesson_count(self) -> int:
@@ -210,14 +218,17 @@ def _build(version: str) -> CourseStructure:
     for entry in entries:
         by_module[entry.module_id].append(entry)
     module_entries = tuple(
-        ModuleEntry(
-            pk=m.pk,
-            title=m.title,
-            description=m.description,
-            lessons=tuple(by_module[m.pk]),
-            lesson_ids=frozenset(entry.pk for entry in by_module[m.pk]),
+        _with_html(
+            ModuleEntry(
+                pk=m.pk,
+                title=m.title,
+                description=m.description,
+                lessons=tuple(by_module[m.pk]),
+                lesson_ids=frozenset(entry.pk for entry in by_module[m.pk]),
+            ),
+            number,
         )
-        for m in modules
+        for number, m in enumerate(modules, start=1)
     )
     return CourseStructure(
         version=version,
@@ -234,6 +245,25 @@ def _with_rows(entry: LessonEntry, rows: Mapping[str, str]) -> LessonEntry:
     compact = {state: SafeString(" ".join(html.split())) for state, html in rows.items()}
     object.__setattr__(entry, "rows", compact)
     return entry
+
+
+def _with_html(module: ModuleEntry, number: int) -> ModuleEntry:
+    html = {
+        variant: render_to_string(
+            MODULE_TEMPLATE, {"module": module, "number": number, "signed_in": variant == "learner", "slot": SLOTS}
+        )
+        for variant in ("learner", "visitor")
+    }
+    total = module.lesson_count
+    html["more"] = format_html(
+        '<p class="outline-module__more"><a href="?module={}#module-{}">Show the {} lesson{} of this module</a></p>',
+        module.pk,
+        module.pk,
+        total,
+        "" if total == 1 else "s",
+    )
+    object.__setattr__(module, "html", html)
+    return module
 
 
 _local: dict[str, tuple[float, CourseStructure]] = {}

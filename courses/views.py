@@ -40,7 +40,7 @@ from courses.selectors import (
     transcript_get,
 )
 from courses.storage import AssetFileMissing, asset_download, is_s3
-from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body, lesson_row
+from courses.structure import SLOTS, CourseStructure, LessonEntry, course_structure, lesson_body, lesson_row
 from courses.transcripts import LANGUAGE_CODE, vtt_render
 from pages.selectors import landing_content
 from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
@@ -209,31 +209,35 @@ def course_outline(request: HttpRequest) -> HttpResponse:
     full_access = has_access(user)
     collapsible = len(structure.lessons) > OUTLINE_EXPANDED_MAX
     opened = _open_module(structure, request.GET.get("module"), completed) if collapsible else None
-    sections: list[dict[str, Any]] = []
+    variant = "learner" if user.is_authenticated else "visitor"
+    sections: list[str] = []
+    done_total = 0
     for module in structure.modules:
-        expanded = not collapsible or module.pk == opened
-        rows: list[str] = []
-        if expanded:
-            for lesson in module.lessons:
-                rows.append(lesson.rows[_row_state(user, lesson, completed=completed)])
+        # Each module's section is rendered once per content version with slots for this learner's
+        # numbers and its lesson list (courses/_outline_module.html): no template work per module here.
+        if not module.lessons:
+            body = '<ol class="lesson-list"><li class="lesson-row muted">Lessons are on their way.</li></ol>'
+        elif not collapsible or module.pk == opened:
+            rows = "".join(lesson.rows[_row_state(user, lesson, completed=completed)] for lesson in module.lessons)
+            body = f'<ol class="lesson-list">{rows}</ol>'
+        else:
+            body = module.html["more"]
         done = len(module.lesson_ids & completed)
-        total = len(module.lessons)
+        done_total += done
+        percent = percent_complete(done=done, total=len(module.lessons))
         sections.append(
-            {
-                "module": module,
-                "expanded": expanded,
-                "rows": SafeString("".join(rows)),
-                "done": done,
-                "total": total,
-                "percent": percent_complete(done=done, total=total),
-                "seconds": module.total_seconds,
-            }
+            module.html[variant]
+            .replace(SLOTS["done"], str(done))
+            .replace(SLOTS["percent"], str(percent))
+            .replace(SLOTS["done_class"], " progress--done" if percent >= 100 else "")
+            .replace(SLOTS["body"], body)
         )
     context = {
-        "sections": sections,
+        "sections": SafeString("\n    ".join(sections)),
+        "module_total": len(structure.modules),
         "full_access": full_access,
         "lesson_total": len(structure.lessons),
-        "done_total": sum(s["done"] for s in sections),
+        "done_total": done_total,
     }
     return render(request, "courses/outline.html", context)
 
