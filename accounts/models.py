@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from config.ids import new_id
+from config.user_cache import users_changed
 
 
 class UserRole(models.TextChoices):
@@ -27,7 +28,25 @@ class ExperienceLevel(models.TextChoices):
     ADVANCED = "ADVANCED", "Advanced"
 
 
-class UserManager(BaseUserManager["User"]):
+class UserQuerySet(models.QuerySet["User"]):
+    """User rows. Writes that bypass `save()`/`delete()` signals (queryset `update()`, `bulk_update()`)
+    still retire the cached copies of the users they touch (`config.user_cache`; saves and deletes are
+    covered by `accounts.receivers`). Cache bookkeeping only, no business rule."""
+
+    def update(self, **kwargs: Any) -> int:
+        ids = list(self.values_list("pk", flat=True))
+        rows = super().update(**kwargs)
+        users_changed(ids)
+        return rows
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        objs = list(objs)
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        users_changed(obj.pk for obj in objs)
+        return rows
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:

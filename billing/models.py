@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 
 from config.ids import new_id
 from config.provider_events import ProviderEvent, ProviderEventStatus
+from config.user_cache import users_changed
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -28,6 +29,25 @@ class SubscriptionPlan(models.TextChoices):
 
 # Statuses that grant access (DESIGN.md §4): PAST_DUE is the seed's grace period.
 ACCESS_STATUSES = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE})
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    """Subscriptions. A learner's subscription is cached with their user row (`config.user_cache`):
+    writes that bypass `save()`/`delete()` signals (queryset `update()`, `bulk_update()`) retire those
+    copies too (saves and deletes: `accounts.receivers`). Cache bookkeeping only, no business rule."""
+
+    def update(self, **kwargs: Any) -> int:
+        owners = list(self.values_list("user_id", flat=True))
+        rows = super().update(**kwargs)
+        users_changed([*owners, kwargs.get("user_id"), getattr(kwargs.get("user"), "pk", None)])
+        return rows
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        objs = list(objs)
+        owners = list(self.filter(pk__in=[obj.pk for obj in objs]).values_list("user_id", flat=True))
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        users_changed([*owners, *(obj.user_id for obj in objs)])
+        return rows
 
 
 class Subscription(models.Model):
@@ -83,6 +103,8 @@ class Subscription(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 
 from billing.selectors import has_access
 from courses.models import Asset, Lesson, LessonImage, Module, Transcript
-from courses.structure import CourseStructure, content_version, course_structure, structure_pinned
+from courses.structure import UNCACHED, CourseStructure, content_version, course_structure, structure_pinned
 
 logger = logging.getLogger(__name__)
 
@@ -151,13 +151,17 @@ def asset_get(asset_id: str) -> Asset | None:
     return Asset.objects.select_related("lesson__module").filter(pk=asset_id).first()
 
 
-def lesson_transcripts(lesson: Lesson) -> list[Transcript]:
+def lesson_transcripts(lesson: Lesson, *, structure: CourseStructure | None = None) -> list[Transcript]:
     """The lesson's transcripts, English first (the one shown beside the video), then by language.
 
     Kept in the shared cache under the course content version (a transcript write bumps it, see
     courses.receivers), so the lesson page reads them without a query once warm; uncached if the cache
-    cannot be read."""
-    version = content_version()
+    cannot be read. Pass the `structure` the request already read (its version, one cache read fewer);
+    read it before `lesson`, as for `courses.structure.lesson_body`."""
+    if structure is not None:
+        version = None if structure.version == UNCACHED else structure.version
+    else:
+        version = content_version()
     key = f"courses:transcripts:{version}:{lesson.pk}"
     if version is not None:
         try:

@@ -17,6 +17,7 @@ When the cache cannot be read the structure is built for that request alone: slo
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -29,6 +30,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from config.ids import new_id
@@ -44,6 +46,10 @@ LOCAL_TTL_SECONDS = 300
 # The states a lesson row can be shown in on the outline; each is rendered once per content version.
 ROW_STATES = ("done", "locked", "open")
 ROW_TEMPLATE = "courses/_outline_lesson.html"
+MODULE_TEMPLATE = "courses/_outline_module.html"
+# Where the outline view puts a learner's numbers and a module's lesson list into a module rendered once
+# per version (NUL never occurs in content: PostgreSQL refuses it in text, so no title can forge one).
+SLOTS = {name: SafeString(f"\x00{name}\x00") for name in ("done", "percent", "done_class", "body")}
 UNCACHED = "uncached"  # the version of a structure built for one request while the cache is down
 
 
@@ -94,6 +100,10 @@ class ModuleEntry:
     title: str
     description: str | None
     lessons: tuple[LessonEntry, ...]
+    lesson_ids: frozenset[str] = frozenset()
+    # The outline's <section> for this module with `SLOTS` to fill, by "learner" / "visitor"; and the
+    # link that opens a collapsed module of a long course ("more").
+    html: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def lesson_count(self) -> int:
@@ -113,6 +123,8 @@ class CourseStructure:
     modules_by_id: Mapping[str, ModuleEntry]
     # Lesson bodies as HTML, filled as lessons are viewed (see `lesson_body`); dropped with the version.
     bodies: dict[str, SafeString] = field(default_factory=dict, repr=False)
+    # Lesson rows with their modules, filled as lessons are viewed (see `lesson_row`); dropped with it.
+    lesson_rows: dict[str, Lesson] = field(default_factory=dict, repr=False)
 
     @property
     def free_lesson(self) -> LessonEntry | None:
@@ -206,7 +218,17 @@ def _build(version: str) -> CourseStructure:
     for entry in entries:
         by_module[entry.module_id].append(entry)
     module_entries = tuple(
-        ModuleEntry(pk=m.pk, title=m.title, description=m.description, lessons=tuple(by_module[m.pk])) for m in modules
+        _with_html(
+            ModuleEntry(
+                pk=m.pk,
+                title=m.title,
+                description=m.description,
+                lessons=tuple(by_module[m.pk]),
+                lesson_ids=frozenset(entry.pk for entry in by_module[m.pk]),
+            ),
+            number,
+        )
+        for number, m in enumerate(modules, start=1)
     )
     return CourseStructure(
         version=version,
@@ -223,6 +245,25 @@ def _with_rows(entry: LessonEntry, rows: Mapping[str, str]) -> LessonEntry:
     compact = {state: SafeString(" ".join(html.split())) for state, html in rows.items()}
     object.__setattr__(entry, "rows", compact)
     return entry
+
+
+def _with_html(module: ModuleEntry, number: int) -> ModuleEntry:
+    html = {
+        variant: render_to_string(
+            MODULE_TEMPLATE, {"module": module, "number": number, "signed_in": variant == "learner", "slot": SLOTS}
+        )
+        for variant in ("learner", "visitor")
+    }
+    total = module.lesson_count
+    html["more"] = format_html(
+        '<p class="outline-module__more"><a href="?module={}#module-{}">Show the {} lesson{} of this module</a></p>',
+        module.pk,
+        module.pk,
+        total,
+        "" if total == 1 else "s",
+    )
+    object.__setattr__(module, "html", html)
+    return module
 
 
 _local: dict[str, tuple[float, CourseStructure]] = {}
@@ -284,6 +325,23 @@ def lesson_body(structure: CourseStructure, lesson: Any) -> SafeString:
         if len(structure.bodies) < BODIES_MAX:
             structure.bodies[lesson.pk] = html
     return html
+
+
+def lesson_row(structure: CourseStructure, lesson_id: str) -> Lesson | None:
+    """`courses.selectors.lesson_get` (the lesson with its module, published or not; None for an unknown
+    id) through this process's copy for `structure`'s content version: a Lesson or Module write moves
+    the version on, so the copy is as fresh as the row. Read `structure` before calling (as for
+    `lesson_body`). A copy is returned each time: callers may set attributes on it."""
+    if structure.version == UNCACHED:
+        return Lesson.objects.select_related("module").filter(pk=lesson_id).first()
+    held = structure.lesson_rows.get(lesson_id)
+    if held is None:
+        held = Lesson.objects.select_related("module").filter(pk=lesson_id).first()
+        if held is None:
+            return None  # unknown ids are not remembered
+        if len(structure.lesson_rows) < BODIES_MAX:
+            structure.lesson_rows[lesson_id] = held
+    return copy.copy(held)
 
 
 def structure_reset_local() -> None:

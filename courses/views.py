@@ -40,7 +40,7 @@ from courses.selectors import (
     transcript_get,
 )
 from courses.storage import AssetFileMissing, asset_download, is_s3
-from courses.structure import CourseStructure, LessonEntry, course_structure, lesson_body
+from courses.structure import SLOTS, CourseStructure, LessonEntry, course_structure, lesson_body, lesson_row
 from courses.transcripts import LANGUAGE_CODE, vtt_render
 from pages.selectors import landing_content
 from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
@@ -183,6 +183,22 @@ def _row_state(user: Any, lesson: LessonEntry, *, completed: set[str]) -> str:
     return "locked" if lesson_locked(user, lesson) else "open"
 
 
+# A course up to this long lists every lesson on the outline. A longer one lists the lessons of one
+# module — the learner's next lesson's, or the one asked for with ?module= — and shows the others as
+# their headings with counts and a link that opens them: the page grows by a heading per module, not
+# by a row per lesson.
+OUTLINE_EXPANDED_MAX = 100
+
+
+def _open_module(structure: CourseStructure, requested: str | None, completed: set[str]) -> str | None:
+    if requested and requested in structure.modules_by_id:
+        return requested
+    following = next((lesson for lesson in structure.lessons if lesson.pk not in completed), None)
+    if following is not None:
+        return following.module_id
+    return structure.modules[0].pk if structure.modules else None
+
+
 @require_GET
 def course_outline(request: HttpRequest) -> HttpResponse:
     """The cached structure with this learner's state overlaid: per lesson, the row already rendered
@@ -191,30 +207,37 @@ def course_outline(request: HttpRequest) -> HttpResponse:
     structure = course_structure()
     completed = completed_lesson_ids(user=user) if user.is_authenticated else set()  # type: ignore[arg-type]
     full_access = has_access(user)
-    sections: list[dict[str, Any]] = []
+    collapsible = len(structure.lessons) > OUTLINE_EXPANDED_MAX
+    opened = _open_module(structure, request.GET.get("module"), completed) if collapsible else None
+    variant = "learner" if user.is_authenticated else "visitor"
+    sections: list[str] = []
+    done_total = 0
     for module in structure.modules:
-        rows: list[str] = []
-        done = 0
-        for lesson in module.lessons:
-            state = _row_state(user, lesson, completed=completed)
-            done += state == "done"
-            rows.append(lesson.rows[state])
-        total = len(module.lessons)
+        # Each module's section is rendered once per content version with slots for this learner's
+        # numbers and its lesson list (courses/_outline_module.html): no template work per module here.
+        if not module.lessons:
+            body = '<ol class="lesson-list"><li class="lesson-row muted">Lessons are on their way.</li></ol>'
+        elif not collapsible or module.pk == opened:
+            rows = "".join(lesson.rows[_row_state(user, lesson, completed=completed)] for lesson in module.lessons)
+            body = f'<ol class="lesson-list">{rows}</ol>'
+        else:
+            body = module.html["more"]
+        done = len(module.lesson_ids & completed)
+        done_total += done
+        percent = percent_complete(done=done, total=len(module.lessons))
         sections.append(
-            {
-                "module": module,
-                "rows": SafeString("".join(rows)),
-                "done": done,
-                "total": total,
-                "percent": percent_complete(done=done, total=total),
-                "seconds": module.total_seconds,
-            }
+            module.html[variant]
+            .replace(SLOTS["done"], str(done))
+            .replace(SLOTS["percent"], str(percent))
+            .replace(SLOTS["done_class"], " progress--done" if percent >= 100 else "")
+            .replace(SLOTS["body"], body)
         )
     context = {
-        "sections": sections,
+        "sections": SafeString("\n    ".join(sections)),
+        "module_total": len(structure.modules),
         "full_access": full_access,
         "lesson_total": len(structure.lessons),
-        "done_total": sum(s["done"] for s in sections),
+        "done_total": done_total,
     }
     return render(request, "courses/outline.html", context)
 
@@ -247,7 +270,7 @@ def _lesson_nav(structure: CourseStructure, user: Any, lesson: Lesson) -> Lesson
 @never_cache  # per-learner content with short-lived tokens; access can change between two visits
 def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     structure = course_structure()  # before the lesson row: see `lesson_body`
-    lesson = lesson_get(lesson_id)
+    lesson = lesson_row(structure, lesson_id)  # `lesson_get`, kept per content version
     if lesson is None:
         raise Http404("No such lesson.")
     access = lesson_access(request.user, lesson)
@@ -268,7 +291,7 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in nav.siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
     following = nav.following
-    transcripts = lesson_transcripts(lesson)
+    transcripts = lesson_transcripts(lesson, structure=structure)
     player = player_for(
         lesson, position=current.position_seconds if current else 0, start_at=start_param(request.GET.get("t"))
     )

@@ -1,13 +1,37 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from config.ids import new_id
 from courses.models import Lesson
+from qa.thread_cache import threads_changed
 
 BODY_MAX_LENGTH = 5000
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    """Posts. Writes that bypass `save()`/`delete()` signals (queryset `update()`, `bulk_update()`,
+    `bulk_create()`, admin actions) still retire the cached lesson threads (`qa.thread_cache`; saves and
+    deletes: `qa.receivers`). Cache bookkeeping only, no business rule."""
+
+    def update(self, **kwargs: Any) -> int:
+        rows = super().update(**kwargs)
+        threads_changed()
+        return rows
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        threads_changed()
+        return rows
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        threads_changed()
+        return created
 
 
 class Post(models.Model):
@@ -35,6 +59,8 @@ class Post(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PostQuerySet.as_manager()
 
     class Meta:
         verbose_name = "Q&A post"

@@ -112,6 +112,7 @@ def test_the_account_page_costs_the_same_queries_however_much_is_connected(clien
     for n in range(3):
         EmailAddress.objects.create(user=user, email=f"alias{n}@example.com", verified=n % 2 == 0)
         SocialAccount.objects.create(user=user, provider="google", uid=f"g-{n}")
+    client.get("/account/")  # the new subscription retired the cached user row: read again once
     with CaptureQueriesContext(connection) as many:
         assert client.get("/account/").status_code == 200
 

@@ -68,7 +68,7 @@ def test_onboarded_learners_staff_and_visitors_are_not_redirected(rf, user):
 def test_the_middleware_is_installed_after_authentication(settings):
     middleware = settings.MIDDLEWARE
     assert middleware.index("accounts.middleware.OnboardingRequiredMiddleware") > middleware.index(
-        "django.contrib.auth.middleware.AuthenticationMiddleware"
+        "config.middleware.CachedAuthenticationMiddleware"  # Django's, with the user from the cache
     )
 
 

@@ -200,3 +200,29 @@ def test_a_lesson_body_edit_shows_at_once(client, course):
     Lesson.objects.filter(pk=lesson.pk).update(content=_doc("Third <script>x</script> words."))
     page = client.get(url).content.decode()
     assert "Third" in page and "<script>" not in page
+
+
+def test_the_lesson_page_shows_every_change_to_its_row_at_once(client, course):
+    """The lesson row is kept per content version in each process (`lesson_row`): a title, a video, an
+    unpublish, a module unpublish — each shows on the next lesson page."""
+    learner = SubscriptionFactory(user__onboarding_complete=True).user
+    lesson = course["lessons"][0]  # free: its public playback id is on the page
+    url = f"/lessons/{lesson.pk}/"
+    assert lesson.title in signed_in(client, learner).get(url).content.decode()
+    assert client.get(url).status_code == 200  # kept now
+
+    lesson.title = "A title changed just now"
+    lesson.save()
+    assert "A title changed just now" in client.get(url).content.decode()
+
+    Lesson.objects.filter(pk=lesson.pk).update(mux_playback_id="playback-set-by-a-webhook")
+    assert "playback-set-by-a-webhook" in client.get(url).content.decode()
+
+    module = course["modules"][0]
+    module.published = False
+    module.save()
+    assert client.get(url).status_code == 404
+    Module.objects.filter(pk=module.pk).update(published=True)
+    assert client.get(url).status_code == 200
+    Lesson.objects.filter(pk=lesson.pk).update(published=False)
+    assert client.get(url).status_code == 404

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from courses.models import Lesson, Module
 from tests.courses.factories import LessonFactory, ModuleFactory
 from tests.progress.factories import LessonProgressFactory
 
@@ -111,3 +112,69 @@ def test_outline_for_a_subscriber_has_no_locks(client, course, subscriber):
     page = html(client.get("/course/"))
     assert "badge--locked" not in page and "status-icon--locked" not in page
     assert page.count("badge--free") == 1
+
+
+# --- A long course: one module's lessons at a time (courses.views.OUTLINE_EXPANDED_MAX) ------------
+
+
+def _long_course(learner, *, modules: int = 4, per_module: int = 40) -> list[list]:
+    made = Module.objects.bulk_create(
+        [Module(title=f"Long module {m}", order=m, published=True) for m in range(1, modules + 1)]
+    )
+    lessons = Lesson.objects.bulk_create(
+        [
+            Lesson(module=module, title=f"{module.title} lesson {n}", order=n, published=True, video_duration=60)
+            for module in made
+            for n in range(1, per_module + 1)
+        ]
+    )
+    by_module = [lessons[i * per_module : (i + 1) * per_module] for i in range(modules)]
+    for lesson in by_module[0] + by_module[1][:5]:  # module 1 done, module 2 started
+        LessonProgressFactory(user=learner, lesson=lesson, completed=True)
+    return by_module
+
+
+def test_a_long_outline_lists_the_next_lessons_module_and_links_the_others(client, subscriber):
+    by_module = _long_course(subscriber)
+    client.force_login(subscriber)
+    body = client.get("/course/").content.decode()
+
+    assert "160 lessons" in body and "45 completed" in body
+    assert all(f"/lessons/{lesson.pk}/" in body for lesson in by_module[1])  # the next lesson's module
+    for hidden in (by_module[0], by_module[2], by_module[3]):
+        assert not any(f"/lessons/{lesson.pk}/" in body for lesson in hidden)
+    assert "40 of 40 lessons completed" in body and "5 of 40 lessons completed" in body
+    module_3 = by_module[2][0].module
+    assert f'href="?module={module_3.pk}#module-{module_3.pk}"' in body
+
+    opened = client.get(f"/course/?module={module_3.pk}").content.decode()
+    assert all(f"/lessons/{lesson.pk}/" in opened for lesson in by_module[2])
+    assert not any(f"/lessons/{lesson.pk}/" in opened for lesson in by_module[1])
+
+
+def test_a_long_outline_ignores_an_unknown_module(client, subscriber):
+    by_module = _long_course(subscriber)
+    client.force_login(subscriber)
+    response = client.get("/course/?module=nope%00")
+    assert response.status_code == 200
+    assert all(f"/lessons/{lesson.pk}/" in response.content.decode() for lesson in by_module[1])
+
+
+def test_a_long_outline_grows_by_a_heading_per_module_not_a_row_per_lesson(client, subscriber):
+    _long_course(subscriber, modules=4, per_module=40)
+    client.force_login(subscriber)
+    four = len(client.get("/course/").content)
+    Module.objects.all().delete()
+    _long_course(subscriber, modules=16, per_module=40)
+    sixteen = len(client.get("/course/").content)
+    assert sixteen < four * 2  # 4x the lessons, well under 2x the page
+
+
+def test_a_long_outline_shows_a_renamed_lesson_at_once(client, subscriber):
+    by_module = _long_course(subscriber)
+    client.force_login(subscriber)
+    client.get("/course/")
+    lesson = by_module[1][3]
+    lesson.title = "Renamed just now"
+    lesson.save()
+    assert "Renamed just now" in client.get("/course/").content.decode()
