@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from config.ids import new_id
-from config.user_cache import users_changed
+from config.user_cache import CACHED_SESSION_HASH, users_changed
 
 
 class UserRole(models.TextChoices):
@@ -117,6 +117,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def get_session_auth_hash(self) -> str:
+        """Django's, except for a copy read from the user cache (config/user_cache.py): that copy holds
+        the session hash computed when it was stored instead of the password hash, which never goes into
+        the cache. Reading `password` on it (check_password, set_password) loads the field as any deferred
+        field; from then on the hash is computed from it again."""
+        if "password" not in self.__dict__ and CACHED_SESSION_HASH in self.__dict__:
+            return str(self.__dict__[CACHED_SESSION_HASH])
+        return super().get_session_auth_hash()
 
     @property
     def is_staff(self) -> bool:

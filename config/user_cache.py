@@ -25,6 +25,7 @@ imports no models: the models' querysets call `users_changed`.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -44,6 +45,9 @@ USER_CACHE_SECONDS = 120
 GENERATION_SECONDS = 24 * 3600
 # Loaded with the user: the learner's own subscription (a reverse one-to-one; None is cached too).
 RELATED = ("subscription",)
+# Where a cached copy of a user keeps its session hash instead of the password hash (the user model's
+# `get_session_auth_hash` reads it).
+CACHED_SESSION_HASH = "_cached_session_auth_hash"
 
 
 def _keys(user_id: Any) -> tuple[str, str]:
@@ -77,6 +81,16 @@ def _load(user_id: Any) -> Any:
         return None
 
 
+def _without_password(user: Any) -> Any:
+    """The copy that goes into the cache: the user without its password hash (a password hash has no
+    business in Redis), carrying the session hash Django's session check needs instead. On the copy read
+    back, `password` is a deferred field: loaded from the database only if something reads it."""
+    stored = copy.copy(user)
+    stored.__dict__[CACHED_SESSION_HASH] = user.get_session_auth_hash()
+    stored.__dict__.pop("password", None)
+    return stored
+
+
 def user_cached_get(user_id: Any) -> Any:
     """The user row with `id` = `user_id` (and its subscription), or None if there is none."""
     generation_key, user_key = _keys(user_id)
@@ -96,7 +110,7 @@ def user_cached_get(user_id: Any) -> Any:
     user = _load(user_id)
     if user is not None and generation is not None:
         try:
-            cache.set(user_key, (generation, user), timeout=USER_CACHE_SECONDS)
+            cache.set(user_key, (generation, _without_password(user)), timeout=USER_CACHE_SECONDS)
         except Exception:  # a copy not stored is only a slower next request
             logger.warning("could not cache user %s", user_id, exc_info=True)
     return user

@@ -6,10 +6,12 @@ database."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -150,3 +152,36 @@ def test_with_the_cache_down_signed_in_pages_read_the_database(tmp_path: Path, s
             assert not _signed_in(client)  # ...and the database says no
         finally:
             settings.CACHES = working  # the suite's Redis, before the shared fixtures clear the cache
+
+
+def test_the_cached_copy_holds_no_password_hash_and_a_password_change_still_works(client, user):
+    """The copy in Redis carries the session hash, not the password hash; the form that checks the
+    current password (which reads it from the cached request.user) still works and signs others out."""
+    other = Client()
+    client.force_login(user)
+    other.force_login(user)
+    NEW = "a-new-long-passphrase-7"
+    assert _signed_in(client) and _signed_in(other)
+    raw = pickle.dumps(cache.get(f"auth:user:{user.pk}"))
+    stored_hash = User.objects.values_list("password", flat=True).get(pk=user.pk)
+    assert stored_hash.encode() not in raw
+    assert stored_hash.split("$")[-1].encode() not in raw  # nor the hash part on its own
+
+    response = client.post(
+        "/accounts/password/change/",
+        {"oldpassword": DEFAULT_PASSWORD, "password1": NEW, "password2": NEW},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).check_password(NEW)
+    assert _signed_in(client)  # the changing session stays signed in
+    assert not _signed_in(other)  # every other session ends
+
+    wrong = Client()
+    wrong.force_login(User.objects.get(pk=user.pk))
+    assert _signed_in(wrong)
+    refused = wrong.post(
+        "/accounts/password/change/",
+        {"oldpassword": DEFAULT_PASSWORD, "password1": "another-passphrase-8", "password2": "another-passphrase-8"},
+    )
+    assert refused.status_code == 200  # the old password no longer matches: the form says so
+    assert User.objects.get(pk=user.pk).check_password(NEW)
