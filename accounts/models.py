@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from config.ids import new_id
-from config.user_cache import CACHED_SESSION_HASH, users_changed
+from config.user_cache import CACHED_PASSWORD_USABLE, CACHED_SESSION_HASH, users_changed
 
 
 class UserRole(models.TextChoices):
@@ -126,6 +126,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         if "password" not in self.__dict__ and CACHED_SESSION_HASH in self.__dict__:
             return str(self.__dict__[CACHED_SESSION_HASH])
         return super().get_session_auth_hash()
+
+    def has_usable_password(self) -> bool:
+        """Django's, answered from a cached copy's flag while its password is not loaded (as above)."""
+        if "password" not in self.__dict__ and CACHED_PASSWORD_USABLE in self.__dict__:
+            return bool(self.__dict__[CACHED_PASSWORD_USABLE])
+        return super().has_usable_password()
 
     @property
     def is_staff(self) -> bool:
