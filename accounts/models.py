@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from config.ids import new_id
-from config.user_cache import CACHED_SESSION_HASH, users_changed
+from config.user_cache import CACHED_SESSION_HASH, CACHED_USABLE_PASSWORD, users_changed
 
 
 class UserRole(models.TextChoices):
@@ -126,6 +126,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         if "password" not in self.__dict__ and CACHED_SESSION_HASH in self.__dict__:
             return str(self.__dict__[CACHED_SESSION_HASH])
         return super().get_session_auth_hash()
+
+    def has_usable_password(self) -> bool:
+        """Django's, except that a copy from the user cache answers from the flag stored with it (so the
+        account page does not load the deferred password hash just to ask)."""
+        if "password" not in self.__dict__ and CACHED_USABLE_PASSWORD in self.__dict__:
+            return bool(self.__dict__[CACHED_USABLE_PASSWORD])
+        return super().has_usable_password()
 
     @property
     def is_staff(self) -> bool:

@@ -48,6 +48,8 @@ RELATED = ("subscription",)
 # Where a cached copy of a user keeps its session hash instead of the password hash (the user model's
 # `get_session_auth_hash` reads it).
 CACHED_SESSION_HASH = "_cached_session_auth_hash"
+# …and whether the password is usable (the account page asks `has_usable_password`).
+CACHED_USABLE_PASSWORD = "_cached_has_usable_password"
 
 
 def _keys(user_id: Any) -> tuple[str, str]:
@@ -87,6 +89,7 @@ def _without_password(user: Any) -> Any:
     back, `password` is a deferred field: loaded from the database only if something reads it."""
     stored = copy.copy(user)
     stored.__dict__[CACHED_SESSION_HASH] = user.get_session_auth_hash()
+    stored.__dict__[CACHED_USABLE_PASSWORD] = user.has_usable_password()
     stored.__dict__.pop("password", None)
     return stored
 
