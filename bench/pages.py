@@ -139,7 +139,7 @@ def _environment(database: str) -> dict[str, str]:
         "SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "CACHE_KEY_PREFIX": "bench-pages",
+        "CACHE_KEY_PREFIX": f"bench-pages-{database}",  # two benches at once (other databases) never share keys
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "STRIPE_WEBHOOK_SECRET": "whsec_bench",
         "STRIPE_PRICE_MONTHLY": "price_monthly_bench",
@@ -375,7 +375,10 @@ def _backends(env: dict[str, str]) -> list[int]:
         dbname="postgres",
         autocommit=True,
     ) as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [APPLICATION_NAME])
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND datname = %s",
+            [APPLICATION_NAME, url.path.lstrip("/")],
+        )
         return [row[0] for row in rows]
 
 

@@ -47,6 +47,7 @@ LOCAL_TTL_SECONDS = 300
 ROW_STATES = ("done", "locked", "open")
 ROW_TEMPLATE = "courses/_outline_lesson.html"
 MODULE_TEMPLATE = "courses/_outline_module.html"
+DASHBOARD_MODULE_TEMPLATE = "courses/_dashboard_module.html"
 # Where the outline view puts a learner's numbers and a module's lesson list into a module rendered once
 # per version (NUL never occurs in content: PostgreSQL refuses it in text, so no title can forge one).
 SLOTS = {name: SafeString(f"\x00{name}\x00") for name in ("done", "percent", "done_class", "body")}
@@ -102,7 +103,8 @@ class ModuleEntry:
     lessons: tuple[LessonEntry, ...]
     lesson_ids: frozenset[str] = frozenset()
     # The outline's <section> for this module with `SLOTS` to fill, by "learner" / "visitor"; and the
-    # link that opens a collapsed module of a long course ("more").
+    # link that opens a collapsed module of a long course ("more"); its dashboard row ("dashboard", slots
+    # done, percent and done_class).
     html: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -254,6 +256,9 @@ def _with_html(module: ModuleEntry, number: int) -> ModuleEntry:
         )
         for variant in ("learner", "visitor")
     }
+    html["dashboard"] = SafeString(
+        render_to_string(DASHBOARD_MODULE_TEMPLATE, {"module": module, "slot": SLOTS}).strip()
+    )
     total = module.lesson_count
     html["more"] = format_html(
         '<p class="outline-module__more"><a href="?module={}#module-{}">Show the {} lesson{} of this module</a></p>',

@@ -9,11 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from courses.models import Lesson
@@ -90,6 +103,7 @@ class Dashboard:
     next_lesson: Any  # courses.structure.LessonEntry | None
     resume_seconds: int
     recent: list[RecentCompletion]
+    course: Any = None  # the courses.structure.CourseStructure these numbers were counted against
 
 
 def dashboard_for(*, user: User, recent: int = 5) -> Dashboard:
@@ -97,11 +111,14 @@ def dashboard_for(*, user: User, recent: int = 5) -> Dashboard:
     progress rows — the same answers as `course_progress`, `next_lesson_for`, `lesson_progress` and
     `recently_completed` (the seed's queries), without their cost growing with the course."""
     course = published_course()
+    # `completed_at` as epoch seconds (a double: microseconds survive the round trip): parsing a
+    # timestamp per row was the page's top cost at 1,000 lessons; only the `recent` few become datetimes.
+    epoch = Func(F("completed_at"), template="EXTRACT(EPOCH FROM %(expressions)s)::float8", output_field=FloatField())
     rows = {
         lesson_id: (completed, position, completed_at)
-        for lesson_id, completed, position, completed_at in LessonProgress.objects.filter(user=user).values_list(
-            "lesson_id", "completed", "position_seconds", "completed_at"
-        )
+        for lesson_id, completed, position, completed_at in LessonProgress.objects.filter(user=user)
+        .annotate(completed_epoch=epoch)
+        .values_list("lesson_id", "completed", "position_seconds", "completed_epoch")
     }
     done = {lesson_id for lesson_id, (completed, _, _) in rows.items() if completed}
     modules = [
@@ -128,7 +145,11 @@ def dashboard_for(*, user: User, recent: int = 5) -> Dashboard:
         modules=modules,
         next_lesson=next_lesson,
         resume_seconds=resume[1] if resume else 0,
-        recent=[RecentCompletion(lesson=lesson, completed_at=at) for at, lesson in completions[:recent]],
+        recent=[
+            RecentCompletion(lesson=lesson, completed_at=datetime.fromtimestamp(at, tz=UTC))
+            for at, lesson in completions[:recent]
+        ],
+        course=course,
     )
 
 

@@ -185,3 +185,20 @@ def test_the_cached_copy_holds_no_password_hash_and_a_password_change_still_work
     )
     assert refused.status_code == 200  # the old password no longer matches: the form says so
     assert User.objects.get(pk=user.pk).check_password(NEW)
+
+
+def test_the_account_page_knows_whether_a_password_is_set_without_loading_the_hash(client, user):
+    """The cached copy carries `has_usable_password` with it: a warm /account/ reads no password hash,
+    and setting or dropping the password shows on the very next request."""
+    client.force_login(user)
+    client.get("/account/")
+    response, reads = _user_queries(client, "/account/")
+    assert reads == [] and "/accounts/password/change/" in response.content.decode()
+    changed = User.objects.get(pk=user.pk)
+    changed.set_unusable_password()
+    changed.save()
+    client.force_login(changed)  # a new session hash: the old session ended with the password
+    client.get("/account/")
+    response, reads = _user_queries(client, "/account/")
+    page = response.content.decode()
+    assert reads == [] and "/accounts/password/set/" in page and "/accounts/password/change/" not in page

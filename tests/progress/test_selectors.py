@@ -141,7 +141,10 @@ def test_the_dashboard_from_the_cached_course_agrees_with_the_seed_queries(messy
         assert (board.next_lesson.pk if board.next_lesson else None) == _seed_next(user)
         expected_resume = lesson_progress(user=user, lesson=lessons[step])
         assert board.resume_seconds == (expected_resume.position_seconds if expected_resume else 0)
-        assert [r.lesson.pk for r in board.recent] == [p.lesson_id for p in recently_completed(user=user)]
+        # Same lessons, same instants to the microsecond (the selector reads them as epoch seconds).
+        assert [(r.lesson.pk, r.completed_at) for r in board.recent] == [
+            (p.lesson_id, p.completed_at) for p in recently_completed(user=user)
+        ]
         progress = LessonProgress.objects.filter(user=user, lesson=lessons[step]).first()
         if progress is None:
             LessonProgressFactory(user=user, lesson=lessons[step])

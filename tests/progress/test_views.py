@@ -255,3 +255,39 @@ def test_dashboard_with_no_course_yet(client, user):
     client.force_login(user)
     response = client.get("/dashboard/")
     assert response.status_code == 200 and 'data-overall-percent="0"' in response.content.decode()
+
+
+def test_dashboard_module_rows_are_shared_markup_with_each_learners_own_numbers(client, course):
+    """The module rows are rendered once per content version (courses/_dashboard_module.html) with slots:
+    two learners in a row see their own numbers, and an edit to the course shows at once."""
+    lessons, modules = course["lessons"], course["modules"]
+    first, second = SubscriptionFactory(status=SubscriptionStatus.ACTIVE).user, SubscriptionFactory().user
+    for lesson in lessons[:3]:
+        LessonProgressFactory(user=first, lesson=lesson)
+
+    def bars(user):
+        client.force_login(user)
+        page = client.get("/dashboard/").content.decode()
+        return re.findall(
+            r'data-module-progress="([^"]+)">\s*<span class="module-progress__title">([^<]+)</span>\s*'
+            r'<span class="module-progress__count">(\d+) / (\d+) · (\d+)%</span>\s*'
+            r'<span class="progress( progress--done)?"\s+role="progressbar" aria-label="Progress in ([^"]+)"[^>]*'
+            r'aria-valuenow="(\d+)"\s+data-percent="(\d+)"><span class="progress__bar" style="width: (\d+)%">',
+            page,
+        )
+
+    m1, m2 = modules[0], modules[1]
+    assert bars(first) == [
+        (m1.pk, m1.title, "3", "3", "100", " progress--done", m1.title, "100", "100", "100"),
+        (m2.pk, m2.title, "0", "3", "0", "", m2.title, "0", "0", "0"),
+    ]
+    assert bars(second) == [
+        (m1.pk, m1.title, "0", "3", "0", "", m1.title, "0", "0", "0"),
+        (m2.pk, m2.title, "0", "3", "0", "", m2.title, "0", "0", "0"),
+    ]
+    m1.title = "Renamed <b>first</b>"
+    m1.save()
+    LessonFactory(module=m1, order=4, published=True)
+    escaped = "Renamed &lt;b&gt;first&lt;/b&gt;"
+    assert bars(first)[0] == (m1.pk, escaped, "3", "4", "75", "", escaped, "75", "75", "75")
+    assert bars(second)[0] == (m1.pk, escaped, "0", "4", "0", "", escaped, "0", "0", "0")
