@@ -509,7 +509,9 @@ def _run_size(args: argparse.Namespace, wrk: str, hey: str, env: dict[str, str],
                         "half_rate_rps": half["target_rps"],
                         "half_rate_achieved_rps": half["achieved_rps"],
                         "half_rate_p99_ms": half["p99_ms"],
-                        "half_rate_p99_x_p50": half["p99_ms"] / single["p50_ms"],
+                        # wrk reports a p50 of 0 when the one-connection run completed nothing (a stalled
+                        # machine): the ratio is then unknown, not a crash.
+                        "half_rate_p99_x_p50": half["p99_ms"] / single["p50_ms"] if single["p50_ms"] > 0 else math.nan,
                     }
                 )
             _, _, body = _request(port, "GET", path, dict(cookies or {}))
