@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench._scratch import scratch_database_ensure
+
 DEFAULT_DATABASE = "bench_syllabus_analytics"
 RESULTS = Path(__file__).parent / "results" / "analytics_dashboard.json"
 
@@ -62,29 +64,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _admin_connect(settings_dict: dict[str, Any]) -> Any:
-    import psycopg
-
-    return psycopg.connect(
-        host=settings_dict.get("HOST") or "127.0.0.1",
-        port=int(settings_dict.get("PORT") or 5432),
-        user=settings_dict.get("USER") or "postgres",
-        password=settings_dict.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
 def _ensure_database(settings_dict: dict[str, Any], name: str, *, fresh: bool) -> None:
-    from psycopg import sql
-
-    with _admin_connect(settings_dict) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-            exists = None
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    scratch_database_ensure(settings_dict, name, fresh=fresh)
 
 
 def _timed(fn: Any, repeat: int) -> tuple[float, list[float]]:

@@ -45,6 +45,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bench._scratch import scratch_database_ensure
+
 DEFAULT_DATABASE = "bench_syllabus_emails"
 RESULTS = Path(__file__).parent / "results" / "email_drain.json"
 LEARNERS = 200
@@ -85,21 +87,9 @@ def _django(database: str) -> None:
 
 
 def _ensure_database(database: str) -> None:
-    import psycopg
     from django.db import connection
-    from psycopg import sql
 
-    s = connection.settings_dict
-    with psycopg.connect(
-        host=s.get("HOST") or "127.0.0.1",
-        port=int(s.get("PORT") or 5432),
-        user=s.get("USER") or "postgres",
-        password=s.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    scratch_database_ensure(connection.settings_dict, database)
 
 
 def _worker(database: str, mode: str, batch_size: int, send_chunk: int | None, barrier: Any, results: Any) -> None:

@@ -44,6 +44,8 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
+from bench._scratch import scratch_database_ensure
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "pages.json"
 README = Path(__file__).parent / "README.md"
@@ -156,20 +158,7 @@ def _environment(database: str) -> dict[str, str]:
 
 
 def _ensure_database(env: dict[str, str], database: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    url = urllib.parse.urlsplit(env["DATABASE_URL"])
-    with psycopg.connect(
-        host=url.hostname or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    scratch_database_ensure(env["DATABASE_URL"], database)
 
 
 def _django(env: dict[str, str]) -> None:

@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench._scratch import scratch_database_ensure
+
 DEFAULT_DATABASE = "bench_syllabus_search"
 RESULTS = Path(__file__).parent / "results" / "search.json"
 QUERIES = [
@@ -74,21 +76,9 @@ def _django(database: str) -> None:
 
 
 def _ensure_database(database: str) -> None:
-    import psycopg
     from django.db import connection
-    from psycopg import sql
 
-    s = connection.settings_dict
-    with psycopg.connect(
-        host=s.get("HOST") or "127.0.0.1",
-        port=int(s.get("PORT") or 5432),
-        user=s.get("USER") or "postgres",
-        password=s.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    scratch_database_ensure(connection.settings_dict, database)
 
 
 VOCABULARY = [f"word{i}" for i in range(5000)]

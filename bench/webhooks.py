@@ -33,6 +33,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench._scratch import scratch_database_ensure
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "bench_syllabus_webhooks"
 RESULTS = Path(__file__).parent / "results" / "webhooks.json"
@@ -58,21 +60,7 @@ def _database_url(database: str) -> str:
 
 
 def _ensure_database(url: str, database: str) -> None:
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    s = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=s.get("HOST") or "127.0.0.1",
-        port=int(s.get("PORT") or 5432),
-        user=s.get("USER") or "postgres",
-        password=s.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    scratch_database_ensure(url, database)
 
 
 def _spare_port() -> int:
