@@ -81,26 +81,21 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 # --- Setup -------------------------------------------------------------------------------------
 
 
-def _ensure_wrk() -> str:
-    found = shutil.which("wrk")
+def _ensure_tool(name: str) -> str:
+    """A Debian package's command (`wrk`; `hey` for the fixed-rate runs, wrk has no rate limit), installed
+    with apt-get when missing."""
+    found = shutil.which(name)
     if found:
         return found
-    print("wrk is missing: apt-get install -y wrk", flush=True)
-    command = ["apt-get", "install", "-y", "wrk"]
+    print(f"{name} is missing: apt-get install -y {name}", flush=True)
+    command = ["apt-get", "install", "-y", name]
     if os.geteuid() != 0 and shutil.which("sudo"):
         command = ["sudo", "-n", *command]
     subprocess.run(command, check=True)
-    found = shutil.which("wrk")
+    found = shutil.which(name)
     if not found:
-        raise SystemExit("wrk is still missing after apt-get install")
+        raise SystemExit(f"{name} is still missing after apt-get install")
     return found
-
-
-def _ensure_hey() -> str:
-    """Debian's `hey`: the fixed-rate runs (wrk has no rate limit)."""
-    found = shutil.which("hey")
-    if found:
-        return found
     print("hey is missing: apt-get install -y hey", flush=True)
     command = ["apt-get", "install", "-y", "hey"]
     if os.geteuid() != 0 and shutil.which("sudo"):
@@ -584,8 +579,8 @@ def _write_readme(table: str, machine: dict[str, Any], args: argparse.Namespace)
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    wrk = _ensure_wrk()
-    hey = _ensure_hey()
+    wrk = _ensure_tool("wrk")
+    hey = _ensure_tool("hey")
     env = _environment(args.database)
     _ensure_database(env, args.database)
     _django(env)
