@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -25,7 +26,7 @@ from billing.selectors import has_access, subscription_by_id, subscription_for
 from certificates.selectors import certificate_public_get
 from courses.selectors import LessonAccess, lesson_access
 from emails.models import ADDRESSED_TEMPLATES, EmailQueue, EmailSuppression, EmailTemplate
-from progress.selectors import completed_lesson_ids_annotation
+from progress.selectors import completed_lesson_ids_annotation, completed_lesson_ids_by_user
 from qa.selectors import qa_reply_email_context
 from teams.models import TeamMembership
 from teams.selectors import SEAT_CACHE, invitation_is_open
@@ -194,6 +195,10 @@ def _team_seat() -> dict[str, Any]:
     return {SEAT_CACHE: Exists(seat)}
 
 
+def _arrays_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
 @functools.cache
 def _recipients_query(*, with_progress: bool) -> QuerySet[Any]:
     """The query `recipients` filters, built once per process: resolving its joins and four subqueries costs
@@ -204,7 +209,7 @@ def _recipients_query(*, with_progress: bool) -> QuerySet[Any]:
         "video_1_started": user_has_event_annotation(name=EventName.VIDEO_1_STARTED),
         **_team_seat(),
     }
-    if with_progress:
+    if with_progress and _arrays_supported():
         annotations["completed_lessons"] = completed_lesson_ids_annotation()
     return get_user_model().objects.select_related("subscription").annotate(**annotations).order_by()
 
@@ -218,8 +223,10 @@ def recipients(user_ids: list[str], *, with_progress: bool = False) -> dict[str,
         user.pk: user for user in _recipients_query(with_progress=with_progress).filter(pk__in=set(user_ids))
     }
     if with_progress:
+        # PostgreSQL answers inside the one query; another database (SQLite under `make run`) asks once more.
+        by_user = None if _arrays_supported() else completed_lesson_ids_by_user(user_ids=users)
         for user in users.values():
-            user.completed_lesson_ids = set(user.completed_lessons)
+            user.completed_lesson_ids = set(user.completed_lessons) if by_user is None else by_user.get(user.pk, set())
     return users
 
 
