@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from allauth.account.signals import email_changed, email_confirmed, user_logged_in, user_signed_up
+from allauth.socialaccount.models import SocialAccount
+from allauth.usersessions.models import UserSession
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from accounts import services
 from accounts.models import User
 from billing.models import Subscription
+from certificates.models import Certificate
 from config.user_cache import users_changed
+from notes.models import Note
+from progress.models import LessonProgress
+from teams.models import Team, TeamMembership
 
 
 def _method(kwargs: dict[str, Any]) -> str:
@@ -57,4 +64,28 @@ def on_subscription_loaded(sender: Any, instance: Subscription, **kwargs: Any) -
 @receiver(post_save, sender=Subscription, dispatch_uid="accounts.user_cache.subscription_saved")
 @receiver(post_delete, sender=Subscription, dispatch_uid="accounts.user_cache.subscription_deleted")
 def on_subscription_written(sender: Any, instance: Subscription, **kwargs: Any) -> None:
-    users_changed([instance.user_id, getattr(instance, "_owner_at_load", None)])
+    owners = [instance.user_id, getattr(instance, "_owner_at_load", None)]
+    if instance.team_id:  # a team's subscription: its members' access and account pages
+        owners += TeamMembership.objects.filter(team_id=instance.team_id).values_list("user_id", flat=True)
+    users_changed(owners)
+
+
+# The learner's own data: their pages are kept rendered under their generation (config/page_cache.py),
+# so a change to anything those pages show about them replaces it, like a change to their row.
+LEARNER_DATA = (LessonProgress, Note, Certificate, EmailAddress, SocialAccount, UserSession, TeamMembership)
+
+
+def on_learner_data_written(sender: Any, instance: Any, **kwargs: Any) -> None:
+    users_changed([instance.user_id])
+
+
+for _model in LEARNER_DATA:
+    _uid = f"accounts.user_cache.{_model.__name__}"
+    post_save.connect(on_learner_data_written, sender=_model, dispatch_uid=f"{_uid}.saved")
+    post_delete.connect(on_learner_data_written, sender=_model, dispatch_uid=f"{_uid}.deleted")
+
+
+@receiver(post_save, sender=Team, dispatch_uid="accounts.user_cache.team_saved")
+def on_team_saved(sender: Any, instance: Team, **kwargs: Any) -> None:
+    # Its name and state show on every member's account page.
+    users_changed(TeamMembership.objects.filter(team=instance).values_list("user_id", flat=True))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.internal.flows.login import get_authentication_records
@@ -19,7 +20,9 @@ from accounts import selectors, services
 from accounts.forms import DeleteAccountForm, EmailPreferencesForm, OnboardingForm, ProfileForm
 from accounts.models import User
 from accounts.redirects import safe_next
+from billing.selectors import has_access
 from billing.stripe_client import StripeUnavailable
+from config.page_cache import page_render_cached
 from teams.services import TeamError
 
 
@@ -59,20 +62,37 @@ def _account_page(
     preferences_form: EmailPreferencesForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    context = _account_context(request, profile_form=profile_form, preferences_form=preferences_form)
+    return render(request, "accounts/account.html", context, status=status)
+
+
+def _account_context(
+    request: AuthenticatedHttpRequest,
+    *,
+    profile_form: ProfileForm | None = None,
+    preferences_form: EmailPreferencesForm | None = None,
+) -> dict[str, Any]:
     user = request.user
-    context = {
+    return {
         "overview": selectors.account_overview(user=user),
         "profile_form": profile_form or ProfileForm(instance=user),
         "preferences_form": preferences_form
         or EmailPreferencesForm(initial={"marketing_emails": not user.marketing_opt_out}),
     }
-    return render(request, "accounts/account.html", context, status=status)
 
 
 @login_required
 @require_GET
 def account(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _account_page(request)
+    # Kept rendered while nothing on it changed (config/page_cache.py): the learner's row, subscription,
+    # addresses, connected accounts, sessions and seat all replace their generation when they change.
+    return page_render_cached(
+        request,
+        "account",
+        "accounts/account.html",
+        lambda: _account_context(request),
+        stamp=(has_access(request.user),),
+    )
 
 
 @login_required

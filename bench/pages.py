@@ -291,11 +291,15 @@ def _gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[byt
 
 
 def _cookies(headers: list[tuple[str, str]], jar: dict[str, str]) -> None:
+    """Keep the cookies a response sets, and drop the ones it deletes (as a browser does)."""
     for name, value in headers:
         if name.lower() == "set-cookie":
-            pair = value.split(";", 1)[0]
+            pair, _, attributes = value.partition(";")
             key, _, val = pair.partition("=")
-            jar[key.strip()] = val.strip()
+            if "max-age=0" in attributes.lower().replace(" ", "") or val.strip() in ("", '""'):
+                jar.pop(key.strip(), None)
+            else:
+                jar[key.strip()] = val.strip()
 
 
 def _request(
@@ -325,6 +329,11 @@ def _sign_in(port: int) -> dict[str, str]:
     status, headers, _ = _request(port, "POST", "/accounts/login/", jar, body=form)
     if status != 302 or "sessionid" not in jar:
         raise SystemExit(f"sign-in failed: {status} {headers.get('location')}")
+    # Follow the redirect as a browser does: the page there shows (and so clears) the "signed in" message,
+    # which would otherwise come back with every request the benchmark sends with this cookie jar.
+    _request(port, "GET", headers["location"], jar)
+    if "messages" in jar:
+        raise SystemExit("the sign-in message was not shown and cleared")
     return jar
 
 

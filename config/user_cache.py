@@ -15,6 +15,11 @@ and again once the transaction commits — so a request that read the old row me
 generation already replaced. Django's session check then runs on the fresh row as it always did: a new
 password hash no longer matches the session's, and the session ends.
 
+The generation is also the learner's *data* generation: their progress, notes, certificate, e-mail
+addresses, connected accounts, sessions and team seat replace it too (`accounts.receivers`), so the pages
+kept rendered for them (`config.page_cache`) can carry it in their stamp (`user_generation`). A
+progress write every ~10 s while a video plays costs the next request one user query.
+
 Fails open: when the cache cannot be read every request reads the database (as before). A generation
 bump lost while the cache is down leaves the copy stored before the outage usable for at most
 `USER_CACHE_SECONDS` once it is back.
@@ -50,6 +55,9 @@ RELATED = ("subscription",)
 CACHED_SESSION_HASH = "_cached_session_auth_hash"
 # ...and whether its password is usable (the account page asks, to offer "change" or "set" a password).
 CACHED_PASSWORD_USABLE = "_cached_password_usable"
+# On the user a request reads: the generation it was read under (`user_generation`), absent when it came
+# from the database because the cache could not be read.
+READ_GENERATION = "_cached_generation"
 
 
 def _keys(user_id: Any) -> tuple[str, str]:
@@ -101,6 +109,7 @@ def user_cached_get(user_id: Any) -> Any:
         found = cache.get_many([generation_key, user_key])  # one round trip
         generation, held = found.get(generation_key), found.get(user_key)
         if generation is not None and isinstance(held, tuple) and len(held) == 2 and held[0] == generation:
+            held[1].__dict__[READ_GENERATION] = generation
             return held[1]
         if generation is None:
             # First use (or expired): create it before reading the row, so a concurrent change replaces it.
@@ -116,4 +125,12 @@ def user_cached_get(user_id: Any) -> Any:
             cache.set(user_key, (generation, _without_password(user)), timeout=USER_CACHE_SECONDS)
         except Exception:  # a copy not stored is only a slower next request
             logger.warning("could not cache user %s", user_id, exc_info=True)
+        user.__dict__[READ_GENERATION] = generation
     return user
+
+
+def user_generation(user: Any) -> str | None:
+    """The generation `user` was read under: it changes with any change to the learner's own data (see
+    `users_changed`), so it can stamp copies of what their pages show (`config.page_cache`). None when the
+    user was not read through this cache."""
+    return getattr(user, READ_GENERATION, None)

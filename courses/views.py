@@ -24,6 +24,7 @@ from analytics.models import EventName
 from analytics.services import event_track
 from billing.plans import annual_saving, plans_all
 from billing.selectors import has_access, stripe_setup_notice
+from config.page_cache import page_render_cached
 from courses import mux
 from courses.models import Lesson, PlaybackPolicy
 from courses.selectors import (
@@ -40,10 +41,20 @@ from courses.selectors import (
     transcript_get,
 )
 from courses.storage import AssetFileMissing, asset_download, is_s3
-from courses.structure import SLOTS, CourseStructure, LessonEntry, course_structure, lesson_body, lesson_row
+from courses.structure import (
+    SLOTS,
+    UNCACHED,
+    CourseStructure,
+    LessonEntry,
+    course_structure,
+    lesson_body,
+    lesson_row,
+)
 from courses.transcripts import LANGUAGE_CODE, vtt_render
+from pages.selectors import VERSION_KEY as SITE_CONTENT_VERSION_KEY
 from pages.selectors import landing_content
 from progress.selectors import completed_lesson_ids, percent_complete, progress_for_lessons
+from qa.thread_cache import GENERATION_KEY as QA_THREADS_GENERATION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -166,15 +177,33 @@ def player_for(lesson: Lesson, *, position: int, start_at: int | None = None) ->
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     structure = course_structure()
-    context = {
-        "modules": structure.modules,  # each with lesson_count / total_seconds
-        "lesson_total": len(structure.lessons),
-        "seconds_total": structure.seconds_total,
-        "free_lesson": structure.free_lesson,
-        "plans": plans(),
-        "site": landing_content(),
-    }
-    return render(request, "courses/landing.html", context)
+
+    def context() -> dict[str, Any]:
+        return {
+            "modules": structure.modules,  # each with lesson_count / total_seconds
+            "lesson_total": len(structure.lessons),
+            "seconds_total": structure.seconds_total,
+            "free_lesson": structure.free_lesson,
+            "plans": plans(),
+            "site": landing_content(),
+        }
+
+    return page_render_cached(
+        request,
+        "landing",
+        "courses/landing.html",
+        context,
+        stamp=_page_stamp(structure, request.user),
+        stamp_keys=[SITE_CONTENT_VERSION_KEY],
+    )
+
+
+def _page_stamp(structure: CourseStructure, user: Any) -> tuple[Any, ...] | None:
+    """What a kept learner page depends on besides the learner (config/page_cache.py): the content
+    version it was built from and whether the learner has access (locks, prompts). None: keep nothing."""
+    if structure.version == UNCACHED:
+        return None
+    return (structure.version, has_access(user))
 
 
 def _row_state(user: Any, lesson: LessonEntry, *, completed: set[str]) -> str:
@@ -205,6 +234,17 @@ def course_outline(request: HttpRequest) -> HttpResponse:
     for its state is picked (see templates/courses/_outline_lesson.html); per module, the counts."""
     user = request.user
     structure = course_structure()
+    return page_render_cached(
+        request,
+        "outline",
+        "courses/outline.html",
+        lambda: _outline_context(request, structure),
+        stamp=_page_stamp(structure, user),
+    )
+
+
+def _outline_context(request: HttpRequest, structure: CourseStructure) -> dict[str, Any]:
+    user = request.user
     completed = completed_lesson_ids(user=user) if user.is_authenticated else set()  # type: ignore[arg-type]
     full_access = has_access(user)
     collapsible = len(structure.lessons) > OUTLINE_EXPANDED_MAX
@@ -232,14 +272,13 @@ def course_outline(request: HttpRequest) -> HttpResponse:
             .replace(SLOTS["done_class"], " progress--done" if percent >= 100 else "")
             .replace(SLOTS["body"], body)
         )
-    context = {
+    return {
         "sections": SafeString("\n    ".join(sections)),
         "module_total": len(structure.modules),
         "full_access": full_access,
         "lesson_total": len(structure.lessons),
         "done_total": done_total,
     }
-    return render(request, "courses/outline.html", context)
 
 
 @dataclass(frozen=True)
@@ -287,6 +326,18 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     event_track(
         name=EventName.LESSON_VIEWED, user=user, properties={"lesson_id": lesson.pk, "module_id": lesson.module_id}
     )
+    return page_render_cached(
+        request,
+        "lesson",
+        "courses/lesson.html",
+        lambda: _lesson_context(request, structure, lesson),
+        stamp=_page_stamp(structure, user),
+        stamp_keys=[QA_THREADS_GENERATION_KEY],  # the lesson's questions and answers, anyone's
+    )
+
+
+def _lesson_context(request: HttpRequest, structure: CourseStructure, lesson: Lesson) -> dict[str, Any]:
+    user = request.user
     nav = _lesson_nav(structure, user, lesson)
     progress = progress_for_lessons(user=user, lesson_ids=[s.pk for s in nav.siblings] + [lesson.pk])  # type: ignore[arg-type]
     current = progress.get(lesson.pk)
@@ -295,7 +346,7 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
     player = player_for(
         lesson, position=current.position_seconds if current else 0, start_at=start_param(request.GET.get("t"))
     )
-    context = {
+    return {
         "lesson": lesson,
         "body": lesson_body(structure, lesson),
         "module": lesson.module,
@@ -320,7 +371,6 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
             for s in nav.siblings
         ],
     }
-    return render(request, "courses/lesson.html", context)
 
 
 @require_GET

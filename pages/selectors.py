@@ -14,6 +14,9 @@ from pages.models import FaqItem, SiteContent, Testimonial
 logger = logging.getLogger(__name__)
 
 CACHE_KEY = "pages:site-content:v1"
+# Replaced with every change to the site content: pages kept rendered with it (the landing page,
+# config/page_cache.py) carry it in their stamp.
+VERSION_KEY = "pages:site-content-version"
 CACHE_SECONDS = 15 * 60
 
 

@@ -21,10 +21,12 @@ from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.selectors import has_access
 from config.json_body import JSONBodyError, json_object_parse
+from config.page_cache import page_render_cached
 from courses.models import Lesson
 from courses.selectors import LessonAccess, lesson_access, lesson_get, lesson_locked
-from courses.structure import SLOTS
+from courses.structure import SLOTS, UNCACHED, course_structure
 from progress.models import LessonProgress
 from progress.selectors import Dashboard, course_percent, dashboard_for
 from progress.services import (
@@ -34,6 +36,7 @@ from progress.services import (
     lesson_uncomplete,
     lesson_video_complete,
 )
+from qa.thread_cache import GENERATION_KEY as QA_THREADS_GENERATION_KEY
 
 
 def _module_rows(board: Dashboard) -> SafeString:
@@ -55,6 +58,19 @@ def _module_rows(board: Dashboard) -> SafeString:
 @never_cache
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    structure = course_structure()
+    stamp = None if structure.version == UNCACHED else (structure.version, has_access(request.user))
+    return page_render_cached(
+        request,
+        "dashboard",
+        "progress/dashboard.html",
+        lambda: _dashboard_context(request),
+        stamp=stamp,
+        stamp_keys=[QA_THREADS_GENERATION_KEY],  # answers to the learner's open questions
+    )
+
+
+def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     board = dashboard_for(user=user)  # type: ignore[arg-type]
     next_lesson = board.next_lesson
@@ -71,7 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     # Nothing completed and nothing started: a first visit, not "welcome back".
     context["first_visit"] = context["done_total"] == 0 and not context["resume_seconds"]
-    return render(request, "progress/dashboard.html", context)
+    return context
 
 
 # --- Endpoints ----------------------------------------------------------------------------------
