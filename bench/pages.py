@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import math
 import os
 import platform
 import re
@@ -44,6 +43,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
+from bench._openloop import constant_rate, one_at_a_time
 from bench._scratch import scratch_database_ensure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,8 +82,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def _ensure_tool(name: str) -> str:
-    """A Debian package's command (`wrk`; `hey` for the fixed-rate runs, wrk has no rate limit), installed
-    with apt-get when missing."""
+    """A Debian package's command (`wrk`), installed with apt-get when missing."""
     found = shutil.which(name)
     if found:
         return found
@@ -95,15 +94,6 @@ def _ensure_tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
         raise SystemExit(f"{name} is still missing after apt-get install")
-    return found
-    print("hey is missing: apt-get install -y hey", flush=True)
-    command = ["apt-get", "install", "-y", "hey"]
-    if os.geteuid() != 0 and shutil.which("sudo"):
-        command = ["sudo", "-n", *command]
-    subprocess.run(command, check=True)
-    found = shutil.which("hey")
-    if not found:
-        raise SystemExit("hey is still missing after apt-get install")
     return found
 
 
@@ -403,38 +393,6 @@ def _wrk(wrk: str, url: str, jar: dict[str, str] | None, *, connections: int, se
     }
 
 
-# Each hey worker sends at most this many requests per second (one per tick of its own clock), so a
-# slow response delays only that worker's next request by little; the achieved rate is reported beside
-# the target so a run that fell behind its schedule shows.
-PER_WORKER_RATE = 10.0
-
-
-def _fixed_rate(hey: str, url: str, jar: dict[str, str] | None, *, rate: float, seconds: int) -> dict[str, float]:
-    """`rate` requests/s for `seconds`, spread over enough hey workers; p50/p99 of every response."""
-    workers = max(2, min(100, math.ceil(rate / PER_WORKER_RATE)))
-    command = [hey, "-z", f"{seconds}s", "-c", str(workers), "-q", f"{rate / workers:.3f}", "-t", "10", "-o", "csv"]
-    if jar:
-        command += ["-H", "Cookie: " + "; ".join(f"{k}={v}" for k, v in jar.items())]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    latencies, statuses = [], []
-    for line in output.splitlines()[1:]:
-        fields = line.split(",")
-        if len(fields) >= 8:
-            latencies.append(float(fields[0]) * 1000)
-            statuses.append(fields[6])
-    if not latencies:
-        raise SystemExit(f"hey: no response from {url}")
-    if any(status != "200" for status in statuses):
-        raise SystemExit(f"hey saw non-200 responses on {url}: {sorted(set(statuses))}")
-    latencies.sort()
-    return {
-        "target_rps": rate,
-        "achieved_rps": len(latencies) / seconds,
-        "p50_ms": latencies[len(latencies) // 2],
-        "p99_ms": latencies[min(len(latencies) - 1, math.ceil(0.99 * len(latencies)) - 1)],
-    }
-
-
 def _measure(
     wrk: str,
     env: dict[str, str],
@@ -475,7 +433,7 @@ def _check(port: int, path: str, jar: dict[str, str] | None) -> int:
     return int(headers["x-bench-queries"])
 
 
-def _run_size(args: argparse.Namespace, wrk: str, hey: str, env: dict[str, str], lessons: int) -> list[dict[str, Any]]:
+def _run_size(args: argparse.Namespace, wrk: str, env: dict[str, str], lessons: int) -> list[dict[str, Any]]:
     data = _load_course(lessons)
     port = _free_port()
     log = RESULTS.with_name(f"pages-gunicorn-{lessons}.log.tmp")
@@ -494,17 +452,22 @@ def _run_size(args: argparse.Namespace, wrk: str, hey: str, env: dict[str, str],
             for _ in range(args.rounds):
                 saturated = _measure(wrk, env, server, url, cookies, connections=args.connections, seconds=args.seconds)
                 single = _wrk(wrk, url, cookies, connections=1, seconds=max(args.seconds // 2, 1))
-                half = _fixed_rate(hey, url, cookies, rate=saturated["rps"] / 2, seconds=args.seconds)
+                # Goal 6 with one client for both sides of the ratio: one request at a time, then a constant
+                # rate of half the saturated one (evenly spaced, latency from each scheduled send time).
+                alone = one_at_a_time("127.0.0.1", port, path, cookies, seconds=max(args.seconds / 2, 1))
+                half = constant_rate("127.0.0.1", port, path, cookies, rate=saturated["rps"] / 2, seconds=args.seconds)
+                if half["statuses"] != [200] or alone["statuses"] != [200]:
+                    raise SystemExit(f"{path}: non-200 answers at a constant rate: {half['statuses']}")
                 rounds.append(
                     {
                         **saturated,
                         "single_p50_ms": single["p50_ms"],
-                        "half_rate_rps": half["target_rps"],
-                        "half_rate_achieved_rps": half["achieved_rps"],
+                        "alone_p50_ms": alone["p50_ms"],
+                        "half_rate_rps": saturated["rps"] / 2,
+                        "half_rate_p50_ms": half["p50_ms"],
                         "half_rate_p99_ms": half["p99_ms"],
-                        # wrk reports a p50 of 0 when the one-connection run completed nothing (a stalled
-                        # machine): the ratio is then unknown, not a crash.
-                        "half_rate_p99_x_p50": half["p99_ms"] / single["p50_ms"] if single["p50_ms"] > 0 else math.nan,
+                        "half_rate_lag_p99_ms": half["lag_p99_ms"],
+                        "half_rate_p99_x_p50": half["p99_ms"] / alone["p50_ms"],
                     }
                 )
             _, _, body = _request(port, "GET", path, dict(cookies or {}))
@@ -520,8 +483,8 @@ def _run_size(args: argparse.Namespace, wrk: str, hey: str, env: dict[str, str],
             rows.append(row)
             print(
                 f"  {lessons:>5} lessons  {name:<30} {row['rps']:>7.0f} rps  p50 {row['single_p50_ms']:6.1f} ms"
-                f"  p99 {row['p99_ms']:6.1f} ms  p99 at {row['half_rate_achieved_rps']:.0f} rps"
-                f" {row['half_rate_p99_ms']:6.1f} ms ({row['half_rate_p99_x_p50']:.1f}x p50)"
+                f"  p99 {row['p99_ms']:6.1f} ms  p99 at {row['half_rate_rps']:.0f} rps"
+                f" {row['half_rate_p99_ms']:6.1f} ms ({row['half_rate_p99_x_p50']:.1f}x p50 {row['alone_p50_ms']:.1f})"
                 f"  CPU {row['cpu_ms']:6.2f} ms/req ({row['web_cpu_ms']:.2f} web"
                 f" + {row['db_cpu_ms']:.2f} db)  {queries} queries  {row['html_kb']} KB",
                 flush=True,
@@ -580,7 +543,8 @@ def _write_readme(table: str, machine: dict[str, Any], args: argparse.Namespace)
         f"{machine['cpus']} CPUs ({machine['cpu']}), "
         f"Python {machine['python']}; load average {load} before and {after} after the run (1, 5, 15 min). "
         f"Median of {args.rounds} rounds of {args.seconds} s; rps with {args.connections} connections, p50 with one, "
-        f"p99 at saturation, and p99 at half the saturated rate (hey, fixed rate; x the one-connection p50)."
+        f"p99 at saturation, and p99 at half the saturated rate (bench/_openloop.py: evenly spaced requests, "
+        f"latency from each scheduled send; x the p50 of the same client sending one request at a time)."
         f"\n\n{table}\n{end}"
     )
     README.write_text(text[: text.index(start)] + block + text[text.index(end) + len(end) :])
@@ -589,14 +553,13 @@ def _write_readme(table: str, machine: dict[str, Any], args: argparse.Namespace)
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     wrk = _ensure_tool("wrk")
-    hey = _ensure_tool("hey")
     env = _environment(args.database)
     _ensure_database(env, args.database)
     _django(env)
     machine = _machine()
     rows: list[dict[str, Any]] = []
     for size in args.sizes:
-        rows += _run_size(args, wrk, hey, env, size)
+        rows += _run_size(args, wrk, env, size)
     machine["load_after"] = os.getloadavg()
     table = _table(rows, args.sizes)
     print(table)
