@@ -17,7 +17,8 @@ was rendered under, and served again only while the stamp is still the same:
   deploy or a settings change never serves a page the previous one rendered.
 
 Never kept: staff (who see drafts), a request with flash messages waiting (they show once), a learner
-whose user was read from the database because the cache is down (fails open: every page renders).
+whose user was read from the database because the cache is down (fails open: every page renders), an
+address with a long query string. These pages carry no CSP nonce (a kept copy would carry a stale one).
 Form tokens are per browser, not per learner: the page is rendered with a slot for the CSRF token, and
 each response gets its own request's token in the slot.
 
@@ -53,6 +54,8 @@ logger = logging.getLogger(__name__)
 CSRF_SLOT = SafeString("\x00csrf\x00")
 # A kept page outlives its minute only by the time it takes to notice the minute moved on.
 PAGE_SECONDS = 60
+# Addresses with a longer query string are rendered, not kept: every distinct address is a copy of its own.
+QUERY_MAX = 200
 
 
 def _stamp_minute() -> int:
@@ -139,7 +142,8 @@ def page_render_cached(
     content read while its version could not be); `stamp_keys`: cache keys whose values are part of the
     stamp (read in the same round trip as the page)."""
     audience = _audience(request)
-    if stamp is None or audience is None or _messages_waiting(request):
+    long_query = len(request.META.get("QUERY_STRING", "")) > QUERY_MAX
+    if stamp is None or audience is None or long_query or _messages_waiting(request):
         return _fill(render_to_string(template, {**context(), "csrf_token": CSRF_SLOT}, request), request)
     key = page_key(audience.split(".", 1)[0], name, request.get_full_path())
     keys = list(stamp_keys)
