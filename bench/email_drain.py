@@ -70,6 +70,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every case (medians reported)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="cases to run (default: all)")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="start workers cold (no warm-up before the start line), as this bench did before 2026-12-02",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,7 +97,9 @@ def _ensure_database(database: str) -> None:
     scratch_database_ensure(connection.settings_dict, database)
 
 
-def _worker(database: str, mode: str, batch_size: int, send_chunk: int | None, barrier: Any, results: Any) -> None:
+def _worker(
+    database: str, mode: str, batch_size: int, send_chunk: int | None, warm: bool, barrier: Any, results: Any
+) -> None:
     _django(database)
     from django.core import mail
     from django.db import connection, transaction
@@ -104,6 +111,12 @@ def _worker(database: str, mode: str, batch_size: int, send_chunk: int | None, b
     if send_chunk is not None:
         drain.SEND_CHUNK = send_chunk
 
+    if warm:
+        # What a Celery worker does before its first task (`worker_init`): templates and URLconf loaded, then
+        # the garbage collector told to leave them alone. A worker drains for days; this bench's for seconds.
+        from config.celery import _worker_warm
+
+        _worker_warm()
     connection.ensure_connection()  # connect before the start line, not inside the measurement
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
@@ -219,7 +232,14 @@ def _verify(mode: str, rows: int, outcomes: list[dict[str, Any]]) -> dict[str, A
 
 
 def _run_case(
-    database: str, mode: str, workers: int, rows: int, batch_size: int, send_chunk: int | None = None
+    database: str,
+    mode: str,
+    workers: int,
+    rows: int,
+    batch_size: int,
+    send_chunk: int | None = None,
+    *,
+    warm: bool = True,
 ) -> dict[str, Any]:
     _seed(rows)
     from django.db import connection
@@ -229,7 +249,7 @@ def _run_case(
     barrier = context.Barrier(workers)
     results = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(database, mode, batch_size, send_chunk, barrier, results))
+        context.Process(target=_worker, args=(database, mode, batch_size, send_chunk, warm, barrier, results))
         for _ in range(workers)
     ]
     for process in processes:
@@ -307,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in plan}
         for round_ in range(1, args.repeat + 1):
             for name, mode, chunk in plan:
-                run = _run_case(args.database, mode, workers, args.rows, args.batch_size, chunk)
+                run = _run_case(args.database, mode, workers, args.rows, args.batch_size, chunk, warm=not args.cold)
                 run["load_average"] = round(os.getloadavg()[0], 1)
                 runs[name].append(run)
                 if mode == "drain" and runs.get("claim"):
@@ -351,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": args.rows,
         "batch_size": args.batch_size,
         "send_chunk": args.send_chunk,
+        "workers_warmed_up": not args.cold,
         "machine": machine,
         "cases": cases,
     }

@@ -301,6 +301,28 @@ def _render(name: str, context: dict[str, Any], *, autoescape: bool) -> str:
     return _template(name).render(Context(context, autoescape=autoescape))
 
 
+EMAIL_PARTS = ("subject.txt", "body.txt", "body.html")
+_TEMPLATES = frozenset(EmailTemplate.values)  # `EmailTemplate.values` builds a new list on every read
+
+
+def email_templates_warm() -> None:
+    """Load and flatten every email template, resolve the URLconf and build one MIME message, so a
+    worker's first drain does not pay for them (≈ 1 s of imports, compiling and URL resolution in a fresh
+    process). Reads no database; the template reload and the course's content version still apply."""
+    for template in EmailTemplate.values:
+        for part in EMAIL_PARTS:
+            _template(f"emails/{template.lower()}/{part}")
+    unsubscribe_url("warm-up")
+    RenderedEmail(
+        template=EmailTemplate.WELCOME,
+        to="warm-up@example.com",
+        subject="",
+        text="",
+        html="",
+        headers={"Message-ID": f"<warm-up@{site_domain()}>"},
+    ).message().message()
+
+
 def email_subject(*, template: str, context: dict[str, Any]) -> str:
     return " ".join(_render(f"emails/{template.lower()}/subject.txt", context, autoescape=False).split())
 
@@ -314,7 +336,7 @@ def email_render(
     row's id) becomes a stable Message-ID, so a resend after a crash between the SMTP hand-off and
     the database commit can be recognised as the same message downstream.
     """
-    if template not in EmailTemplate.values:
+    if template not in _TEMPLATES:
         raise ValueError(f"Unknown email template {template!r}.")
     context = email_context(template=template, user=user, data=data)
     directory = f"emails/{template.lower()}"
