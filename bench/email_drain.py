@@ -27,7 +27,7 @@ Workers are separate processes (spawned, each with its own database connection),
 behind a barrier; the rate is rows / (last worker's end - first worker's start). Before the barrier each
 worker warms up as a Celery worker does before its first task (`config.celery._worker_warm`: email
 templates and URLconf loaded, then `gc.freeze()`): a real worker drains for days, these for seconds, and
-a cold start would charge ≈ 1 s of imports to the first 2,000 rows (`--cold` measures that start). After
+a cold start would charge ≈ 0.5 s of imports to the first 2,000 rows (`--cold` measures that start). After
 seeding, the queue and log tables are `VACUUM ANALYZE`d, as autovacuum keeps a real queue (`--no-vacuum`:
 not, as before 2026-12-02). After each case the
 run checks that every row was handled exactly once (drain: one SENT EmailLog per row, as many messages

@@ -26,7 +26,7 @@ def _worker_ready_mark(**_: object) -> None:
 @worker_init.connect
 def _worker_warm(**_: object) -> None:
     """Once per worker, before its pool forks: load and flatten the email templates and import the URLconf
-    (what a fresh process's first drain otherwise pays, ≈ 1 s), then `gc.freeze()` everything loaded so far.
+    (what a fresh process's first drain otherwise pays, ≈ 0.5 s), then `gc.freeze()` everything loaded so far.
     Modules, templates and URL patterns live as long as the process; frozen, the garbage collector's full
     collections stop walking those ~200,000 objects every few thousand emails (bench/README.md, the drain),
     and the pool's forked processes share them without copying the pages a collection would touch."""
