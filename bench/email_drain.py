@@ -24,7 +24,12 @@ to the claim run it is compared with and both see the same load; each drain run 
 percentage of that round's claim rate, and the summary gives medians over the rounds.
 
 Workers are separate processes (spawned, each with its own database connection), started together
-behind a barrier; the rate is rows / (last worker's end - first worker's start). After each case the
+behind a barrier; the rate is rows / (last worker's end - first worker's start). Before the barrier each
+worker warms up as a Celery worker does before its first task (`config.celery._worker_warm`: email
+templates and URLconf loaded, then `gc.freeze()`): a real worker drains for days, these for seconds, and
+a cold start would charge ≈ 0.5 s of imports to the first 2,000 rows (`--cold` measures that start). After
+seeding, the queue and log tables are `VACUUM ANALYZE`d, as autovacuum keeps a real queue (`--no-vacuum`:
+not, as before 2026-12-02). After each case the
 run checks that every row was handled exactly once (drain: one SENT EmailLog per row, as many messages
 as rows). CPU per row (the workers' own, and their PostgreSQL backends' read from /proc) is reported
 beside the rate: unlike rows/s it barely depends on what else the machine is doing. Results print as a
@@ -70,6 +75,16 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every case (medians reported)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="cases to run (default: all)")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument(
+        "--no-vacuum",
+        action="store_true",
+        help="seed without VACUUM ANALYZE of the queue and log tables, as this bench did before 2026-12-02",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="start workers cold (no warm-up before the start line), as this bench did before 2026-12-02",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,7 +107,9 @@ def _ensure_database(database: str) -> None:
     scratch_database_ensure(connection.settings_dict, database)
 
 
-def _worker(database: str, mode: str, batch_size: int, send_chunk: int | None, barrier: Any, results: Any) -> None:
+def _worker(
+    database: str, mode: str, batch_size: int, send_chunk: int | None, warm: bool, barrier: Any, results: Any
+) -> None:
     _django(database)
     from django.core import mail
     from django.db import connection, transaction
@@ -104,6 +121,12 @@ def _worker(database: str, mode: str, batch_size: int, send_chunk: int | None, b
     if send_chunk is not None:
         drain.SEND_CHUNK = send_chunk
 
+    if warm:
+        # What a Celery worker does before its first task (`worker_init`): templates and URLconf loaded, then
+        # the garbage collector told to leave them alone. A worker drains for days; this bench's for seconds.
+        from config.celery import _worker_warm
+
+        _worker_warm()
     connection.ensure_connection()  # connect before the start line, not inside the measurement
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
@@ -159,7 +182,7 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def _seed(rows: int) -> None:
+def _seed(rows: int, *, vacuum: bool = True) -> None:
     from django.utils import timezone
 
     from emails.models import EmailLog, EmailQueue
@@ -181,6 +204,14 @@ def _seed(rows: int) -> None:
         ],
         batch_size=1000,
     )
+    if vacuum:
+        # What autovacuum does for a real queue: the last case's dead rows gone and fresh statistics. The
+        # server this bench was first run on has autovacuum off, so without this every case adds 2,000 dead
+        # rows and the planner goes on believing the previous case's counts (all SENT, say).
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE emails_emailqueue, emails_emaillog")
 
 
 def _learners() -> Any:
@@ -219,9 +250,17 @@ def _verify(mode: str, rows: int, outcomes: list[dict[str, Any]]) -> dict[str, A
 
 
 def _run_case(
-    database: str, mode: str, workers: int, rows: int, batch_size: int, send_chunk: int | None = None
+    database: str,
+    mode: str,
+    workers: int,
+    rows: int,
+    batch_size: int,
+    send_chunk: int | None = None,
+    *,
+    warm: bool = True,
+    vacuum: bool = True,
 ) -> dict[str, Any]:
-    _seed(rows)
+    _seed(rows, vacuum=vacuum)
     from django.db import connection
 
     connection.close()  # children open their own; the parent's idle connection is irrelevant
@@ -229,7 +268,7 @@ def _run_case(
     barrier = context.Barrier(workers)
     results = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(database, mode, batch_size, send_chunk, barrier, results))
+        context.Process(target=_worker, args=(database, mode, batch_size, send_chunk, warm, barrier, results))
         for _ in range(workers)
     ]
     for process in processes:
@@ -307,7 +346,16 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in plan}
         for round_ in range(1, args.repeat + 1):
             for name, mode, chunk in plan:
-                run = _run_case(args.database, mode, workers, args.rows, args.batch_size, chunk)
+                run = _run_case(
+                    args.database,
+                    mode,
+                    workers,
+                    args.rows,
+                    args.batch_size,
+                    chunk,
+                    warm=not args.cold,
+                    vacuum=not args.no_vacuum,
+                )
                 run["load_average"] = round(os.getloadavg()[0], 1)
                 runs[name].append(run)
                 if mode == "drain" and runs.get("claim"):
@@ -351,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         "rows": args.rows,
         "batch_size": args.batch_size,
         "send_chunk": args.send_chunk,
+        "workers_warmed_up": not args.cold,
+        "vacuum_after_seeding": not args.no_vacuum,
         "machine": machine,
         "cases": cases,
     }

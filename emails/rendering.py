@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context, Template
-from django.template.base import FilterExpression, NodeList
+from django.template.base import FilterExpression, NodeList, TextNode
 from django.template.defaulttags import IfNode
 from django.template.loader import get_template
 from django.template.loader_tags import BlockNode, ExtendsNode
@@ -271,11 +271,23 @@ def _flatten(template: Template) -> Template:
                 flat.append(copied)
             else:
                 raise _NotFlat
-        return flat
+        return _text_joined(flat)
 
     root = copy.copy(chain[-1])
     root.nodelist = expand(chain[-1].nodelist)
     return root
+
+
+def _text_joined(nodelist: NodeList) -> NodeList:
+    """`nodelist` with each run of adjacent text nodes (a block's edges, once resolved) made one new node:
+    the same text, a quarter fewer nodes to render. The cached template's own nodes are not changed."""
+    joined = NodeList()
+    for node in nodelist:
+        if isinstance(node, TextNode) and joined and isinstance(joined[-1], TextNode):
+            joined[-1] = TextNode(joined[-1].s + node.s)
+        else:
+            joined.append(node)
+    return joined
 
 
 # Flattened email templates by name, each beside the cached template it was made from: when the engine's
@@ -301,6 +313,28 @@ def _render(name: str, context: dict[str, Any], *, autoescape: bool) -> str:
     return _template(name).render(Context(context, autoescape=autoescape))
 
 
+EMAIL_PARTS = ("subject.txt", "body.txt", "body.html")
+_TEMPLATES = frozenset(EmailTemplate.values)  # `EmailTemplate.values` builds a new list on every read
+
+
+def email_templates_warm() -> None:
+    """Load and flatten every email template, resolve the URLconf and build one MIME message, so a
+    worker's first drain does not pay for them (≈ 0.5 s of imports, compiling and URL resolution in a fresh
+    process). Reads no database; the template reload and the course's content version still apply."""
+    for template in EmailTemplate.values:
+        for part in EMAIL_PARTS:
+            _template(f"emails/{template.lower()}/{part}")
+    unsubscribe_url("warm-up")
+    RenderedEmail(
+        template=EmailTemplate.WELCOME,
+        to="warm-up@example.com",
+        subject="",
+        text="",
+        html="",
+        headers={"Message-ID": f"<warm-up@{site_domain()}>"},
+    ).message().message()
+
+
 def email_subject(*, template: str, context: dict[str, Any]) -> str:
     return " ".join(_render(f"emails/{template.lower()}/subject.txt", context, autoescape=False).split())
 
@@ -314,7 +348,7 @@ def email_render(
     row's id) becomes a stable Message-ID, so a resend after a crash between the SMTP hand-off and
     the database commit can be recognised as the same message downstream.
     """
-    if template not in EmailTemplate.values:
+    if template not in _TEMPLATES:
         raise ValueError(f"Unknown email template {template!r}.")
     context = email_context(template=template, user=user, data=data)
     directory = f"emails/{template.lower()}"

@@ -126,3 +126,19 @@ def test_flattened_templates_render_exactly_what_djangos_block_machinery_renders
             assert flat.render(Context(context, autoescape=autoescape)) == expected
         assert _template(path) is flat  # made once
         assert get_template(path).template is own  # the engine's cached template is left as it was
+
+
+def test_the_worker_warm_up_loads_every_part_flattened_without_a_query(monkeypatch, django_assert_num_queries):
+    """`email_templates_warm` (run by every Celery worker before its first task) leaves each template's
+    three parts flattened and cached, so the first drain renders from them; it reads no database."""
+    from emails import rendering
+
+    monkeypatch.setattr(rendering, "_FLAT", {})
+    with django_assert_num_queries(0):
+        rendering.email_templates_warm()
+    names = {f"emails/{template.lower()}/{part}" for template in EmailTemplate.values for part in rendering.EMAIL_PARTS}
+    assert set(rendering._FLAT) == names
+    for name in names:
+        own, flat = rendering._FLAT[name]
+        assert own is get_template(name).template  # keyed to the engine's cached template: a reload still shows
+        assert _template(name) is flat
