@@ -63,12 +63,37 @@ def event_track(
         if not transaction.get_connection().in_atomic_block:
             # Autocommit (a page view): the INSERT is its own transaction already; a savepoint here
             # would cost a BEGIN and a COMMIT round trip on every request.
-            return Event.objects.create(event=name, user=user, session_id=session_id, properties=properties)
+            return _event_insert(Event(event=name, user=user, session_id=session_id, properties=properties))
         with transaction.atomic():
             return Event.objects.create(event=name, user=user, session_id=session_id, properties=properties)
     except DatabaseError:
         logger.exception("event_track failed for %s", name)
         return None
+
+
+_EVENT_INSERT: dict[str, str] = {}  # the statement, per database vendor
+
+
+def _event_insert(event: Event) -> Event:
+    """`event.save()` as one plain INSERT: a page view's hot path (every lesson view records one), where the
+    ORM's save machinery cost more than the statement itself (~0.3 vs ~0.1 ms of CPU). The values go through
+    each field's own database preparation, so the row is the one `save()` would write; Event has no signal
+    receivers that a save would have called."""
+    connection = transaction.get_connection()
+    fields = Event._meta.concrete_fields
+    statement = _EVENT_INSERT.get(connection.vendor)
+    if statement is None:
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        table = connection.ops.quote_name(Event._meta.db_table)
+        # Identifiers from the model's own metadata, values as parameters: nothing from a request in the text.
+        statement = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+        _EVENT_INSERT[connection.vendor] = statement
+    values = [field.get_db_prep_save(field.pre_save(event, add=True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
 
 
 def event_track_for_request(
