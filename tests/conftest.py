@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from config.cache import FailOpenRedisCache
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import SubscriptionFactory
 from tests.courses.factories import LessonFactory, ModuleFactory
@@ -54,6 +55,8 @@ def _isolated_cache_and_media(settings: Any, tmp_path: Any) -> Iterator[None]:
     """Each test starts with an empty cache (rate limits!) and its own media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     _cache_clear()
+    # The outage warning is rate-limited per process: an outage in one test must not mute the next test's.
+    FailOpenRedisCache._last_warning = 0.0
     yield
     _cache_clear()
 
