@@ -106,15 +106,16 @@ def page_key(audience: str, name: str, full_path: str) -> str:
     return f"page:{audience}:{name}:{digest}"
 
 
-def _audience(request: HttpRequest) -> str | None:
-    """Whose copy this request may use: the learner's id, "anon", or None (render, keep nothing)."""
+def _audience(request: HttpRequest) -> tuple[str, str] | None:
+    """Whose copy this request may use and the generation it must carry: (the learner's id, their
+    generation), ("anon", "") for every visitor, or None (render, keep nothing)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return "anon"
+        return "anon", ""
     if user.is_staff:
         return None
     generation = user_generation(user)
-    return f"{user.pk}.{generation}" if generation else None
+    return (str(user.pk), generation) if generation else None
 
 
 def _messages_waiting(request: HttpRequest) -> bool:
@@ -145,7 +146,8 @@ def page_render_cached(
     long_query = len(request.META.get("QUERY_STRING", "")) > QUERY_MAX
     if stamp is None or audience is None or long_query or _messages_waiting(request):
         return _fill(render_to_string(template, {**context(), "csrf_token": CSRF_SLOT}, request), request)
-    key = page_key(audience.split(".", 1)[0], name, request.get_full_path())
+    owner, generation = audience
+    key = page_key(owner, name, request.get_full_path())
     keys = list(stamp_keys)
     full_stamp: tuple[Any, ...] | None
     try:
@@ -154,7 +156,7 @@ def page_render_cached(
         logger.warning("page cache unavailable; rendering %s", name, exc_info=True)
         found, full_stamp = {}, None
     else:
-        full_stamp = (audience, _stamp_minute(), _release_digest(), *stamp, *(found.get(k) for k in keys))
+        full_stamp = (generation, _stamp_minute(), _release_digest(), *stamp, *(found.get(k) for k in keys))
         held = found.get(key)
         if isinstance(held, tuple) and len(held) == 2 and held[0] == full_stamp:
             return _fill(held[1], request)

@@ -72,6 +72,15 @@ def _membership_covers(user: User | AnonymousUser | Any, lesson: Lesson | Lesson
     return lesson.is_free or has_access(user)
 
 
+def page_stamp(structure: CourseStructure, user: Any) -> tuple[Any, ...] | None:
+    """What a kept learner page depends on besides the learner (config/page_cache.py): the content
+    version it was built from and whether the learner has access (locks, prompts). None — keep nothing —
+    when the structure was built without a version (the cache is down)."""
+    if structure.version == UNCACHED:
+        return None
+    return (structure.version, has_access(user))
+
+
 def lesson_locked(user: User | AnonymousUser | Any, lesson: Lesson | LessonEntry) -> bool:
     """The lock badge in lesson lists: the paywall stands between `user` and `lesson`.
 

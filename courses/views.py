@@ -38,18 +38,11 @@ from courses.selectors import (
     lesson_neighbours,
     lesson_transcripts,
     module_lessons_for,
+    page_stamp,
     transcript_get,
 )
 from courses.storage import AssetFileMissing, asset_download, is_s3
-from courses.structure import (
-    SLOTS,
-    UNCACHED,
-    CourseStructure,
-    LessonEntry,
-    course_structure,
-    lesson_body,
-    lesson_row,
-)
+from courses.structure import SLOTS, CourseStructure, LessonEntry, course_structure, lesson_body, lesson_row
 from courses.transcripts import LANGUAGE_CODE, vtt_render
 from pages.selectors import VERSION_KEY as SITE_CONTENT_VERSION_KEY
 from pages.selectors import landing_content
@@ -193,17 +186,9 @@ def landing(request: HttpRequest) -> HttpResponse:
         "landing",
         "courses/landing.html",
         context,
-        stamp=_page_stamp(structure, request.user),
+        stamp=page_stamp(structure, request.user),
         stamp_keys=[SITE_CONTENT_VERSION_KEY],
     )
-
-
-def _page_stamp(structure: CourseStructure, user: Any) -> tuple[Any, ...] | None:
-    """What a kept learner page depends on besides the learner (config/page_cache.py): the content
-    version it was built from and whether the learner has access (locks, prompts). None: keep nothing."""
-    if structure.version == UNCACHED:
-        return None
-    return (structure.version, has_access(user))
 
 
 def _row_state(user: Any, lesson: LessonEntry, *, completed: set[str]) -> str:
@@ -239,7 +224,7 @@ def course_outline(request: HttpRequest) -> HttpResponse:
         "outline",
         "courses/outline.html",
         lambda: _outline_context(request, structure),
-        stamp=_page_stamp(structure, user),
+        stamp=page_stamp(structure, user),
     )
 
 
@@ -331,7 +316,7 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
         "lesson",
         "courses/lesson.html",
         lambda: _lesson_context(request, structure, lesson),
-        stamp=_page_stamp(structure, user),
+        stamp=page_stamp(structure, user),
         stamp_keys=[QA_THREADS_GENERATION_KEY],  # the lesson's questions and answers, anyone's
     )
 

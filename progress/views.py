@@ -21,12 +21,11 @@ from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.selectors import has_access
 from config.json_body import JSONBodyError, json_object_parse
 from config.page_cache import page_render_cached
 from courses.models import Lesson
-from courses.selectors import LessonAccess, lesson_access, lesson_get, lesson_locked
-from courses.structure import SLOTS, UNCACHED, course_structure
+from courses.selectors import LessonAccess, lesson_access, lesson_get, lesson_locked, page_stamp
+from courses.structure import SLOTS, course_structure
 from progress.models import LessonProgress
 from progress.selectors import Dashboard, course_percent, dashboard_for
 from progress.services import (
@@ -58,14 +57,12 @@ def _module_rows(board: Dashboard) -> SafeString:
 @never_cache
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    structure = course_structure()
-    stamp = None if structure.version == UNCACHED else (structure.version, has_access(request.user))
     return page_render_cached(
         request,
         "dashboard",
         "progress/dashboard.html",
         lambda: _dashboard_context(request),
-        stamp=stamp,
+        stamp=page_stamp(course_structure(), request.user),
         stamp_keys=[QA_THREADS_GENERATION_KEY],  # answers to the learner's open questions
     )
 

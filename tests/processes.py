@@ -86,6 +86,21 @@ def redis_server(directory: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
+@contextmanager
+def redis_cache(directory: Path, settings: Any, *, prefix: str) -> Iterator[RedisServer]:
+    """A private redis-server as the site's cache (the fail-open backend production uses), for a test that
+    stops it; the suite's own cache is back before the shared fixtures clear it."""
+    working = settings.CACHES
+    with redis_server(directory) as server:
+        settings.CACHES = {
+            "default": {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": server.url, "KEY_PREFIX": prefix}
+        }
+        try:
+            yield server
+        finally:
+            settings.CACHES = working
+
+
 def committed_database_url() -> str:
     db = connection.settings_dict  # the test database, which the calling test commits to
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""

@@ -29,7 +29,7 @@ from qa.services import answer_post, question_ask
 from teams.models import TeamMembership
 from tests.accounts.factories import UserFactory
 from tests.billing.factories import SubscriptionFactory
-from tests.processes import redis_server
+from tests.processes import redis_cache
 from tests.teams.factories import team_with_seats
 
 pytestmark = pytest.mark.django_db
@@ -224,19 +224,12 @@ def test_a_write_that_bypasses_the_models_shows_within_the_minute(client, learne
 
 
 def test_with_the_cache_down_every_page_renders_from_the_database(tmp_path, settings, learner, course):
-    working = settings.CACHES
-    with redis_server(tmp_path) as server:
-        settings.CACHES = {
-            "default": {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": server.url, "KEY_PREFIX": "pc"}
-        }
-        try:
-            client = Client()
-            client.force_login(learner)
-            assert "0 of 6 lessons completed" in kept(client, "/dashboard/")
-            server.stop()
-            lesson_complete(user=learner, lesson=course["lessons"][0])  # its bump is lost: the cache is down
-            for url in ("/", "/course/", f"/lessons/{course['lessons'][1].pk}/", "/account/"):
-                assert page(client, url)[1] > 0, url  # rendered, nothing kept or served from a copy
-            assert "1 of 6 lessons completed" in page(client, "/dashboard/")[0]
-        finally:
-            settings.CACHES = working
+    with redis_cache(tmp_path, settings, prefix="pc") as server:
+        client = Client()
+        client.force_login(learner)
+        assert "0 of 6 lessons completed" in kept(client, "/dashboard/")
+        server.stop()
+        lesson_complete(user=learner, lesson=course["lessons"][0])  # its bump is lost: the cache is down
+        for url in ("/", "/course/", f"/lessons/{course['lessons'][1].pk}/", "/account/"):
+            assert page(client, url)[1] > 0, url  # rendered, nothing kept or served from a copy
+        assert "1 of 6 lessons completed" in page(client, "/dashboard/")[0]

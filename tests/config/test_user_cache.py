@@ -21,7 +21,7 @@ from billing.models import Subscription, SubscriptionStatus
 from tests.accounts.conftest import login
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.billing.factories import SubscriptionFactory
-from tests.processes import redis_server
+from tests.processes import redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -136,22 +136,15 @@ def test_each_learner_sees_only_their_own_account(user):
 
 @pytest.mark.django_db(transaction=True)
 def test_with_the_cache_down_signed_in_pages_read_the_database(tmp_path: Path, settings: Any, user: Any) -> None:
-    working = settings.CACHES
-    with redis_server(tmp_path) as server:
-        settings.CACHES = {
-            "default": {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": server.url, "KEY_PREFIX": "uc"}
-        }
-        try:
-            client = Client()
-            client.force_login(user)
-            assert _signed_in(client) and _signed_in(client)
-            server.stop()
-            response, reads = _user_queries(client, "/account/")
-            assert response.status_code == 200 and len(reads) == 1  # from the database, still signed in
-            User.objects.filter(pk=user.pk).update(is_active=False)  # the bump is lost: the cache is down
-            assert not _signed_in(client)  # ...and the database says no
-        finally:
-            settings.CACHES = working  # the suite's Redis, before the shared fixtures clear the cache
+    with redis_cache(tmp_path, settings, prefix="uc") as server:
+        client = Client()
+        client.force_login(user)
+        assert _signed_in(client) and _signed_in(client)
+        server.stop()
+        response, reads = _user_queries(client, "/account/")
+        assert response.status_code == 200 and len(reads) == 1  # from the database, still signed in
+        User.objects.filter(pk=user.pk).update(is_active=False)  # the bump is lost: the cache is down
+        assert not _signed_in(client)  # ...and the database says no
 
 
 def test_the_cached_copy_holds_no_password_hash_and_a_password_change_still_works(client, user):
