@@ -7,18 +7,23 @@ loopback, a subscriber signed in through the real login form — at 10 and at 1,
 It works in a scratch PostgreSQL database of its own (`bench_syllabus_pages` next to DATABASE_URL's;
 the name must start with `bench_`), migrates it and collects the static files, then for each course
 size loads the course (modules of 50 lessons, two files per lesson, lesson 1 free; the subscriber has
-completed half and has a resume position), starts gunicorn on a spare port (5 sync workers, DEBUG
-off, PostgreSQL, Redis from REDIS_URL) and signs in through /accounts/login/ with the CSRF token
-from the form. Each page is checked first (status, signed in, its query count from a header the
-benchmark's settings add), warmed up, then driven by wrk for `--seconds`, `--rounds` times.
+completed half and has a resume position), starts gunicorn on a spare port as production does
+(`-c config/gunicorn.py`: 5 sync workers, access log, request metrics in multiprocess mode; worker
+recycling off while measuring; DEBUG off, PostgreSQL, Redis from REDIS_URL) and signs in through
+/accounts/login/ with the CSRF token from the form. Each page is checked first (status, signed in, its
+query count from a header the benchmark's settings add), warmed up, then measured `--rounds` times.
 
-Reported per page (median of the rounds): requests/s with `--connections` connections (saturating the
-5 workers), p50 with one connection, p99 at saturation, CPU per request — gunicorn's workers plus
-their PostgreSQL backends, read from /proc before and after each run, divided by the requests wrk
-completed — and queries per request. CPU per request is the figure to compare on a shared machine;
-rps moves with whatever else runs. Beside the pages: a trivial view (the middleware stack only),
-anonymous and signed in. Results go to bench/results/pages.json and, unless --no-readme, into the
-table in bench/README.md (between the `bench.pages` markers) with the machine and its load.
+Reported per page (median of the rounds): requests/s from wrk with `--connections` connections
+(saturating the 5 workers), p50 with one connection, p99 at saturation, CPU per request — gunicorn's
+workers plus their PostgreSQL backends, read from /proc before and after each run, divided by the
+requests wrk completed — and queries per request. For goal 6, p99 at half the saturated rate from an
+open-loop client (bench/openloop.c, compiled at run time; see bench/_openloop.py) beside the p50 of the
+same client sending one request at a time, with the client's own lag behind its schedule. CPU per request
+is the figure to compare on a shared machine; rps moves with whatever else runs. Beside the pages: a
+trivial view (the middleware stack only), anonymous and signed in, and a bare WSGI app under the same
+gunicorn (the machine's floor for latency). Results go to bench/results/pages.json and, unless
+--no-readme, into the table in bench/README.md (between the `bench.pages` markers) with the machine and
+its load.
 
 wrk is Debian's package; when it is missing the setup runs `apt-get install -y wrk`.
 """
@@ -36,6 +41,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -65,6 +71,7 @@ PAGES = [
     ("dashboard", "/dashboard/", True),
     ("account", "/account/", True),
 ]
+BARE = "bare WSGI app (no Django)"
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -250,19 +257,21 @@ def _load_course(lessons: int) -> dict[str, Any]:
 # --- gunicorn, sign-in ---------------------------------------------------------------------------
 
 
-def _gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(WORKERS),
-        "--worker-class",
-        "sync",
-        "--timeout",
-        "30",
-    ]
+def _gunicorn(
+    env: dict[str, str], port: int, log: Path, app: str = "config.wsgi:application"
+) -> subprocess.Popen[bytes]:
+    """gunicorn as production starts it (`-c config/gunicorn.py`: sync workers, access log, metrics in
+    multiprocess mode) with WORKERS workers on `port`. Worker recycling (`max_requests`) is off while
+    measuring: it would charge a new worker's start-up to whichever page happened to be running."""
+    metrics = tempfile.mkdtemp(prefix="bench-pages-metrics-")
+    command = [str(Path(sys.executable).with_name("gunicorn")), "-c", "config/gunicorn.py", app]
+    env = {
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(WORKERS),
+        "GUNICORN_MAX_REQUESTS": "0",
+        "PROMETHEUS_MULTIPROC_DIR": metrics,  # its own: gunicorn empties the folder when it starts
+    }
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
@@ -270,7 +279,8 @@ def _gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[byt
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited; see {log}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            health = "/healthz" if app.startswith("config.") else "/"
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=2) as response:
                 if response.status == 200 and len(_children(process.pid)) == WORKERS:
                     return process
         except OSError:
@@ -433,43 +443,70 @@ def _check(port: int, path: str, jar: dict[str, str] | None) -> int:
     return int(headers["x-bench-queries"])
 
 
+def _page_rounds(
+    args: argparse.Namespace,
+    wrk: str,
+    env: dict[str, str],
+    server: subprocess.Popen[bytes],
+    port: int,
+    path: str,
+    cookies: dict[str, str] | None,
+) -> dict[str, Any]:
+    """`--rounds` rounds of every measurement of one page; the medians, and the rounds themselves."""
+    url = f"http://127.0.0.1:{port}{path}"
+    rounds = []
+    for _ in range(args.rounds):
+        saturated = _measure(wrk, env, server, url, cookies, connections=args.connections, seconds=args.seconds)
+        single = _wrk(wrk, url, cookies, connections=1, seconds=max(args.seconds // 2, 1))
+        # Goal 6 with one client for both sides of the ratio: one request at a time, then a constant rate of
+        # half the saturated one (evenly spaced, latency from each request's due time).
+        alone = one_at_a_time("127.0.0.1", port, path, cookies, seconds=max(args.seconds / 2, 1))
+        half = constant_rate("127.0.0.1", port, path, cookies, rate=saturated["rps"] / 2, seconds=args.seconds)
+        if half["statuses"] != [200] or alone["statuses"] != [200]:
+            raise SystemExit(f"{path}: non-200 answers at a constant rate: {half['statuses']}")
+        rounds.append(
+            {
+                **saturated,
+                "single_p50_ms": single["p50_ms"],
+                "alone_p50_ms": alone["p50_ms"],
+                "half_rate_rps": saturated["rps"] / 2,
+                "half_rate_p50_ms": half["p50_ms"],
+                "half_rate_p99_ms": half["p99_ms"],
+                "half_rate_max_ms": half["max_ms"],
+                "half_rate_lag_p99_ms": half["lag_p99_ms"],
+                "half_rate_client_cpu_ms": half["cpu_ms"],
+                "half_rate_p99_x_p50": half["p99_ms"] / alone["p50_ms"],
+            }
+        )
+    return {**{key: statistics.median(r[key] for r in rounds) for key in rounds[0]}, "rounds": rounds}
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    print(
+        f"  {row['lessons']:>5} lessons  {row['page']:<30} {row['rps']:>7.0f} rps  p50 {row['single_p50_ms']:6.1f} ms"
+        f"  p99 {row['p99_ms']:6.1f} ms  p99 at {row['half_rate_rps']:.0f} rps"
+        f" {row['half_rate_p99_ms']:6.1f} ms ({row['half_rate_p99_x_p50']:.1f}x p50 {row['alone_p50_ms']:.1f},"
+        f" client lag p99 {row['half_rate_lag_p99_ms']:.1f})"
+        f"  CPU {row['cpu_ms']:6.2f} ms/req ({row['web_cpu_ms']:.2f} web"
+        f" + {row['db_cpu_ms']:.2f} db)  {row['queries']} queries  {row['html_kb']} KB",
+        flush=True,
+    )
+
+
 def _run_size(args: argparse.Namespace, wrk: str, env: dict[str, str], lessons: int) -> list[dict[str, Any]]:
     data = _load_course(lessons)
     port = _free_port()
-    log = RESULTS.with_name(f"pages-gunicorn-{lessons}.log.tmp")
-    server = _gunicorn(env, port, log)
+    server = _gunicorn(env, port, RESULTS.with_name(f"pages-gunicorn-{lessons}.log.tmp"))
     try:
         jar = _sign_in(port)
         rows = []
         for name, template, signed in PAGES:
             path = template.format(lesson=data["lesson"])
-            url = f"http://127.0.0.1:{port}{path}"
             cookies = jar if signed else None
             _check(port, path, cookies)
-            _wrk(wrk, url, cookies, connections=WORKERS, seconds=1)  # warm-up: every worker, every cache
+            _wrk(wrk, f"http://127.0.0.1:{port}{path}", cookies, connections=WORKERS, seconds=1)  # warm every worker
             queries = _check(port, path, cookies)  # a warm worker's count (a cold one builds its caches)
-            rounds = []
-            for _ in range(args.rounds):
-                saturated = _measure(wrk, env, server, url, cookies, connections=args.connections, seconds=args.seconds)
-                single = _wrk(wrk, url, cookies, connections=1, seconds=max(args.seconds // 2, 1))
-                # Goal 6 with one client for both sides of the ratio: one request at a time, then a constant
-                # rate of half the saturated one (evenly spaced, latency from each scheduled send time).
-                alone = one_at_a_time("127.0.0.1", port, path, cookies, seconds=max(args.seconds / 2, 1))
-                half = constant_rate("127.0.0.1", port, path, cookies, rate=saturated["rps"] / 2, seconds=args.seconds)
-                if half["statuses"] != [200] or alone["statuses"] != [200]:
-                    raise SystemExit(f"{path}: non-200 answers at a constant rate: {half['statuses']}")
-                rounds.append(
-                    {
-                        **saturated,
-                        "single_p50_ms": single["p50_ms"],
-                        "alone_p50_ms": alone["p50_ms"],
-                        "half_rate_rps": saturated["rps"] / 2,
-                        "half_rate_p50_ms": half["p50_ms"],
-                        "half_rate_p99_ms": half["p99_ms"],
-                        "half_rate_lag_p99_ms": half["lag_p99_ms"],
-                        "half_rate_p99_x_p50": half["p99_ms"] / alone["p50_ms"],
-                    }
-                )
+            measured = _page_rounds(args, wrk, env, server, port, path, cookies)
             _, _, body = _request(port, "GET", path, dict(cookies or {}))
             row = {
                 "page": name,
@@ -477,22 +514,32 @@ def _run_size(args: argparse.Namespace, wrk: str, env: dict[str, str], lessons: 
                 "lessons": lessons,
                 "queries": queries,
                 "html_kb": round(len(body.encode()) / 1024, 1),
-                **{key: statistics.median(r[key] for r in rounds) for key in rounds[0]},
-                "rounds": rounds,
+                **measured,
             }
             rows.append(row)
-            print(
-                f"  {lessons:>5} lessons  {name:<30} {row['rps']:>7.0f} rps  p50 {row['single_p50_ms']:6.1f} ms"
-                f"  p99 {row['p99_ms']:6.1f} ms  p99 at {row['half_rate_rps']:.0f} rps"
-                f" {row['half_rate_p99_ms']:6.1f} ms ({row['half_rate_p99_x_p50']:.1f}x p50 {row['alone_p50_ms']:.1f})"
-                f"  CPU {row['cpu_ms']:6.2f} ms/req ({row['web_cpu_ms']:.2f} web"
-                f" + {row['db_cpu_ms']:.2f} db)  {queries} queries  {row['html_kb']} KB",
-                flush=True,
-            )
-        return rows
+            _print_row(row)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    rows.append(_run_bare(args, wrk, env, lessons))
+    return rows
+
+
+def _run_bare(args: argparse.Namespace, wrk: str, env: dict[str, str], lessons: int) -> dict[str, Any]:
+    """The floor under goal 6: the same gunicorn (5 sync workers) and clients, serving a WSGI app of five
+    lines instead of Django (`bench/_bare_wsgi.py`). What its p99 at half rate is over its p50 is the most
+    any page can hope for on this machine."""
+    port = _free_port()
+    server = _gunicorn(env, port, RESULTS.with_name("pages-gunicorn-bare.log.tmp"), app="bench._bare_wsgi:application")
+    try:
+        _wrk(wrk, f"http://127.0.0.1:{port}/", None, connections=WORKERS, seconds=1)
+        row = {"page": BARE, "path": "/", "lessons": lessons, "queries": 0, "html_kb": 0.0}
+        row.update(_page_rounds(args, wrk, env, server, port, "/", None))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    _print_row(row)
+    return row
 
 
 def _machine() -> dict[str, Any]:
@@ -513,19 +560,20 @@ def _table(rows: list[dict[str, Any]], sizes: list[int]) -> str:
     by = {(r["page"], r["lessons"]): r for r in rows}
     trivial = {size: by[("trivial, signed in", size)]["cpu_ms"] for size in sizes}
     head = "| page | " + " | ".join(
-        f"{s:,} lessons: CPU ms/req (x trivial signed in) | rps | p50 / p99 ms | p99 at half rate ms (x p50)"
-        " | queries | KB"
+        f"{s:,} lessons: CPU ms/req (x trivial signed in) | rps | p50 / p99 ms"
+        " | p99 at half rate ms (x p50; client lag p99) | queries | KB"
         for s in sizes
     )
     lines = [head + " |", "|---|" + "---:|---:|---:|---:|---:|---:|" * len(sizes)]
-    for name, _, _ in PAGES:
+    for name in [page for page, _, _ in PAGES] + [BARE]:
         cells = []
         for size in sizes:
             r = by[(name, size)]
             ratio = r["cpu_ms"] / trivial[size] if trivial[size] else 0
             cells.append(
                 f"{r['cpu_ms']:.2f} ({ratio:.1f}x) | {r['rps']:,.0f} | {r['single_p50_ms']:.1f} / {r['p99_ms']:.1f}"
-                f" | {r['half_rate_p99_ms']:.1f} ({r['half_rate_p99_x_p50']:.1f}x) | {r['queries']} | {r['html_kb']}"
+                f" | {r['half_rate_p99_ms']:.1f} ({r['half_rate_p99_x_p50']:.1f}x; lag {r['half_rate_lag_p99_ms']:.1f})"
+                f" | {r['queries']} | {r['html_kb']}"
             )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -543,8 +591,9 @@ def _write_readme(table: str, machine: dict[str, Any], args: argparse.Namespace)
         f"{machine['cpus']} CPUs ({machine['cpu']}), "
         f"Python {machine['python']}; load average {load} before and {after} after the run (1, 5, 15 min). "
         f"Median of {args.rounds} rounds of {args.seconds} s; rps with {args.connections} connections, p50 with one, "
-        f"p99 at saturation, and p99 at half the saturated rate (bench/_openloop.py: evenly spaced requests, "
-        f"latency from each scheduled send; x the p50 of the same client sending one request at a time)."
+        f"p99 at saturation, and p99 at half the saturated rate (bench/openloop.c: evenly spaced requests, a "
+        f"connection each, latency from each request's due time; x the p50 of the same client sending one request "
+        f"at a time; the client's own wake-up lag p99 beside it)."
         f"\n\n{table}\n{end}"
     )
     README.write_text(text[: text.index(start)] + block + text[text.index(end) + len(end) :])
