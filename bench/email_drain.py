@@ -157,7 +157,8 @@ def _worker(
                         handled += 1
     else:
         # One drain call stops at its time budget; a worker keeps calling until nothing is due.
-        while outcome := email_queue_drain(batch_size=batch_size):
+        # Its chunks are `SEND_CHUNK` rows (`--send-chunk`); `--batch-size` is the claim modes' batch.
+        while outcome := email_queue_drain():
             handled += outcome.get(EmailStatus.SENT, 0) + outcome.get(EmailStatus.CANCELLED, 0)
     ended, cpu, db_cpu = time.time(), time.process_time() - cpu_started, _cpu_seconds(backend_pid) - db_cpu_started
     results.put(
