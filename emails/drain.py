@@ -317,7 +317,7 @@ def _send(decision: _Decision, *, now: datetime, connection: Any, logs: list[Ema
     error = decision.error
     if error is None:
         try:
-            decision.rendered.message(connection=connection).send()
+            _deliver(decision.rendered.message(), connection=connection)
         except Exception as exc:  # noqa: BLE001 — a transport failure is an attempt, retried
             error = exc
             if connection is not None:
@@ -334,6 +334,17 @@ def _send(decision: _Decision, *, now: datetime, connection: Any, logs: list[Ema
     item.next_attempt_at = now + backoff(item.attempts)
     item.last_error, item.locked_until, item.lock_token = message, None, ""
     return EmailStatus.PENDING
+
+
+def _deliver(message: Any, *, connection: Any) -> None:
+    """`message.send()` over the run's connection, without making the connection part of the message (a
+    backend that keeps messages, such as locmem's, copies each one whole)."""
+    if not message.recipients():
+        return  # what `send()` does: nobody to send to
+    if connection is None:
+        message.send()
+    else:
+        connection.send_messages([message])
 
 
 def _record(items: list[EmailQueue], *, now: datetime) -> None:
