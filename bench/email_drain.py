@@ -10,14 +10,15 @@ never a test database): migrates it, loads the demo course and a few hundred lea
 worker count queues `--rows` due rows (a mix of transactional and marketing templates) and runs:
 
 - claim: each worker loops "claim a batch (SKIP LOCKED + lease) → mark it SENT in one UPDATE", i.e.
-  the queue mechanics alone: what the database can hand out;
-- claim+commit per row: the drain's transaction shape with nothing inside it (lock the row, update it,
-  commit), the floor that one commit per row sets;
-- drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — claim, then per
-  chunk of `SEND_CHUNK` rows one transaction: lock the rows, one query for their recipients and every
-  guard's data, both parts rendered, sending through Django's locmem backend (no network; it builds
-  each MIME message as the SMTP backend does, without the socket), the rows' UPDATE and their EmailLogs'
-  INSERT, one commit. `--send-chunk 10 25 50` measures several chunk sizes in the same run.
+  the queue mechanics alone: what the database can hand out (`email_queue_claim`, `--batch-size` rows);
+- claim+commit per row: a transaction per row with nothing inside it (lock the row, update it, commit),
+  the floor that one commit per row sets;
+- drain: each worker runs `emails.drain.email_queue_drain` until nothing is due — per chunk of `SEND_CHUNK`
+  rows one transaction: pick and lock the due rows (`SELECT … FOR UPDATE SKIP LOCKED … LIMIT SEND_CHUNK`, no
+  claim or lease of its own), one query for their recipients and every guard's data, every part rendered,
+  sending through Django's locmem backend (no network; it builds each MIME message as the SMTP backend does,
+  without the socket), the rows' UPDATE and their EmailLogs' INSERT, one commit. `--send-chunk 10 25 50`
+  measures several chunk sizes in the same run (`--batch-size` does not apply to it).
 
 Every case runs once per round and the rounds follow each other (`--repeat`), so a drain run sits next
 to the claim run it is compared with and both see the same load; each drain run reports its rate as a
@@ -157,7 +158,8 @@ def _worker(
                         handled += 1
     else:
         # One drain call stops at its time budget; a worker keeps calling until nothing is due.
-        while outcome := email_queue_drain(batch_size=batch_size):
+        # Its chunks are `SEND_CHUNK` rows (`--send-chunk`); `--batch-size` is the claim modes' batch.
+        while outcome := email_queue_drain():
             handled += outcome.get(EmailStatus.SENT, 0) + outcome.get(EmailStatus.CANCELLED, 0)
     ended, cpu, db_cpu = time.time(), time.process_time() - cpu_started, _cpu_seconds(backend_pid) - db_cpu_started
     results.put(

@@ -25,7 +25,8 @@ class DueFilter(admin.SimpleListFilter):
             ("now", "Due now (pending)"),
             ("later", "Scheduled later"),
             ("retrying", "Waiting to retry"),
-            ("leased", "Being sent (leased)"),
+            # Only the on-commit send leases its row; the beat drain's chunk holds row locks, which no filter sees.
+            ("leased", "Being sent on commit (leased)"),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[EmailQueue]) -> QuerySet[EmailQueue]:

@@ -1,19 +1,22 @@
-"""The drain: claim due queue rows, apply the send-time guards, send, record every attempt.
+"""The drain: pick due queue rows, apply the send-time guards, send, record every attempt.
 
 Guarantees (DESIGN.md §8):
-- A row is claimed by one worker at a time: `SELECT … FOR UPDATE SKIP LOCKED` picks due rows
-  nobody holds, and a lease (`locked_until` + `lock_token`) reserves them after that short
-  transaction commits. A worker killed mid-batch loses nothing: when its lease expires the rows are
-  due again and another worker reclaims them.
-- Sending happens while the row itself is locked and only if the row still carries this claim's
-  token and is still PENDING, so a task that runs twice, a beat drain racing an on-commit
-  dispatch, or a worker whose lease expired mid-send never sends a row twice.
+- A row is sent by one worker at a time. The beat drain works in chunks, each one transaction:
+  `SELECT … FOR UPDATE SKIP LOCKED … LIMIT SEND_CHUNK` picks due rows nobody holds and keeps them locked
+  while they are guarded, rendered, sent and recorded, then one commit. No lease is written on this path:
+  the row lock is held for the whole send, and a worker that dies mid-chunk has its transaction rolled
+  back, so its rows are simply due again for the next drain.
+- The on-commit path (`email_dispatch`, one row) claims its row with a lease (`locked_until` +
+  `lock_token`) in a short transaction, then sends it while the row is locked and only if the row still
+  carries that claim's token and is still PENDING. A leased row is not due, so the drain skips it; a row
+  the drain holds is locked, so the dispatch's claim skips it. A task that runs twice, a beat drain racing
+  an on-commit dispatch, or a worker whose lease expired mid-send never sends a row twice.
 - A failure (rendering or transport) is an attempt: it is logged, and the row is retried with
   exponential backoff kept in the database (`attempts`, `next_attempt_at`, `last_error`) until
   `MAX_ATTEMPTS`, then it is FAILED. Nothing is lost to a broker or a Celery ETA.
 - What remains is SMTP's own gap: if the process dies after the server accepted a message but
-  before the commit, the row is sent again after its lease; the stable `Message-ID` (the row id)
-  lets the receiving side recognise the duplicate.
+  before the commit, the row is sent again (at most a chunk's emails); the stable `Message-ID` (the row
+  id) lets the receiving side recognise the duplicate.
 
 All times come from `django.utils.timezone.now()` (never the database clock), so tests move them
 with time-machine.
@@ -44,11 +47,11 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=1)  # 1, 2, 4, 8 minutes between the five attempts
 BACKOFF_MAX = timedelta(hours=6)
-# Longer than a batch can take (BATCH_SIZE sends, each bounded by EMAIL_TIMEOUT): a live worker never
-# loses its lease; a dead one's rows come back within minutes.
+# The on-commit path's lease (`email_dispatch`): longer than one send can take (bounded by EMAIL_TIMEOUT), so a
+# live worker never loses it; a dead one's row comes back within minutes.
 LEASE = timedelta(minutes=15)
-BATCH_SIZE = 50
-# The beat ticks every 60 s; a drain stops claiming new batches before the next tick starts another.
+BATCH_SIZE = 50  # `email_queue_claim`'s default: the rows one lease reserves
+# The beat ticks every 60 s; a drain stops starting new chunks before the next tick starts another.
 TIME_BUDGET_SECONDS = 50.0
 
 
@@ -177,19 +180,31 @@ def _attempt_failed(item: EmailQueue, *, to: str, subject: str, exc: Exception, 
     return EmailStatus.PENDING
 
 
-# Rows of a claim are sent and recorded this many at a time, in one transaction holding their row
-# locks: a fixed number of statements per chunk (lock the rows, read their recipients with every guard's
-# data, one UPDATE per distinct outcome — usually one —, one INSERT of the logs, commit), not per row.
-# The trade-off: a process that dies mid-chunk (after handing some of its messages to the transport,
-# before the commit) repeats at most this many emails after their lease, each with the same Message-ID
-# (the row id) so the receiving side can recognise the duplicate. 25 rather than 10 saves ~0.9 ms of CPU
-# per email (bench/README.md, the drain's --send-chunk rounds); 1 would mean a commit per email.
+# The beat drain sends and records due rows this many at a time, in one transaction holding their row locks:
+# a fixed number of statements per chunk (pick and lock the due rows, read their recipients with every
+# guard's data, one UPDATE per distinct outcome — usually one —, one INSERT of the logs, commit), not per row.
+# The trade-off: a process that dies mid-chunk (after handing some of its messages to the transport, before
+# the commit) has the chunk rolled back, and the next drain repeats at most this many emails, each with the
+# same Message-ID (the row id) so the receiving side can recognise the duplicate. Per-chunk work is shared
+# by the chunk's rows (bench/README.md, the drain's --send-chunk rounds); 1 would mean a commit per email.
 SEND_CHUNK = 25
-_FINISH_FIELDS = ["status", "processed_at", "locked_until", "lock_token", "last_error", "attempts", "next_attempt_at"]
 
 
 class _RowByRow(Exception):
-    """A database error while deciding a chunk: nothing of it was sent; process its rows one by one."""
+    """A database error while deciding a chunk: nothing of it was sent and its transaction rolled back;
+    process its rows one by one."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(ids)
+        self.ids = ids
+
+
+class _ChunkFailed(Exception):
+    """Any other error in a chunk (e.g. the connection dropped at commit): its transaction rolled back."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.rows = rows
 
 
 @dataclass
@@ -202,41 +217,54 @@ class _Decision:
     subject: str = ""
 
 
-def _chunk_process(*, ids: list[str], lock_token: str, connection: Any, outcome: Counter[str]) -> None:
-    """Guard, send and record the claimed rows `ids` in one transaction (see SEND_CHUNK).
+def _chunk_process(*, limit: int, connection: Any, outcome: Counter[str]) -> int:
+    """Pick up to `limit` due rows (oldest first) and guard, send and record them in one transaction (see
+    SEND_CHUNK); returns how many rows it picked (0: nothing is due that nobody holds).
 
-    Same rules as `email_process`, row by row: a row is sent only while it is locked, still PENDING and
-    still this claim's; a guard, rendering or transport failure is that row's failed attempt. The
-    guards' reads are made once for the chunk (`recipients`), every row is decided and rendered before
-    the first is sent, and the rows' updates are grouped by outcome. A database error before sending
-    rolls the chunk back untouched and raises `_RowByRow`.
+    Same rules as `email_process`, row by row: a row is sent only while it is locked and still PENDING;
+    a guard, rendering or transport failure is that row's failed attempt. The guards' reads are made once
+    for the chunk (`recipients`), every row is decided and rendered before the first is sent, and the rows'
+    updates are grouped by outcome. A database error before sending rolls the chunk back untouched and
+    raises `_RowByRow`; any other error (picking the rows, recording them, the commit) rolls it back too and
+    raises `_ChunkFailed`: the rows are due again.
     """
-    with transaction.atomic():
-        items = list(
-            EmailQueue.objects.select_for_update()
-            .filter(pk__in=ids, lock_token=lock_token, status=EmailStatus.PENDING)
-            .order_by("scheduled_for")
-        )
-        if len(items) < len(ids):
-            outcome["SKIPPED"] += len(ids) - len(items)  # done or reclaimed meanwhile: not this claim's
-        if not items:
-            return
-        try:
-            # One read of the published course for the chunk's emails (free lesson, progress).
-            with published_course_pinned():
-                users = recipients(
-                    [item.user_id for item in items],
-                    with_progress=any(item.template in PROGRESS_TEMPLATES for item in items),
-                )
-                decisions = [_decide(item, users.get(item.user_id)) for item in items]
-        except DatabaseError as exc:
-            raise _RowByRow from exc
-        now = timezone.now()
-        logs: list[EmailLog] = []
-        for decision in decisions:
-            outcome[_send(decision, now=now, connection=connection, logs=logs)] += 1
-        _record(items, now=now)
-        EmailLog.objects.bulk_create(logs)
+    now = timezone.now()
+    picked = 0
+    try:
+        with transaction.atomic():
+            # FOR UPDATE SKIP LOCKED: rows another worker holds (or is sending right now) are not ours, no waiting;
+            # the ones picked stay locked until this transaction ends, so nobody else can send them meanwhile.
+            items = list(
+                EmailQueue.objects.filter(_due(now))
+                .order_by("scheduled_for")
+                .select_for_update(skip_locked=True)[:limit]
+            )
+            picked = len(items)
+            if not items:
+                return 0
+            try:
+                # One read of the published course for the chunk's emails (free lesson, progress).
+                with published_course_pinned():
+                    users = recipients(
+                        [item.user_id for item in items],
+                        with_progress=any(item.template in PROGRESS_TEMPLATES for item in items),
+                    )
+                    decisions = [_decide(item, users.get(item.user_id)) for item in items]
+            except DatabaseError as exc:
+                raise _RowByRow([item.pk for item in items]) from exc
+            now = timezone.now()
+            logs: list[EmailLog] = []
+            sent: Counter[str] = Counter()  # counted once committed: a chunk rolled back recorded nothing
+            for decision in decisions:
+                sent[_send(decision, now=now, connection=connection, logs=logs)] += 1
+            _record(items, now=now)
+            EmailLog.objects.bulk_create(logs)
+    except _RowByRow:
+        raise
+    except Exception as exc:  # e.g. the connection dropped, or the commit failed: all of it rolled back
+        raise _ChunkFailed(picked) from exc
+    outcome.update(sent)
+    return len(items)
 
 
 def _decide(item: EmailQueue, user: Any) -> _Decision:
@@ -289,7 +317,7 @@ def _send(decision: _Decision, *, now: datetime, connection: Any, logs: list[Ema
     error = decision.error
     if error is None:
         try:
-            decision.rendered.message(connection=connection).send()
+            _deliver(decision.rendered.message(), connection=connection)
         except Exception as exc:  # noqa: BLE001 — a transport failure is an attempt, retried
             error = exc
             if connection is not None:
@@ -306,6 +334,17 @@ def _send(decision: _Decision, *, now: datetime, connection: Any, logs: list[Ema
     item.next_attempt_at = now + backoff(item.attempts)
     item.last_error, item.locked_until, item.lock_token = message, None, ""
     return EmailStatus.PENDING
+
+
+def _deliver(message: Any, *, connection: Any) -> None:
+    """`message.send()` over the run's connection, without making the connection part of the message (a
+    backend that keeps messages, such as locmem's, copies each one whole)."""
+    if not message.recipients():
+        return  # what `send()` does: nobody to send to
+    if connection is None:
+        message.send()
+    else:
+        connection.send_messages([message])
 
 
 def _record(items: list[EmailQueue], *, now: datetime) -> None:
@@ -342,12 +381,15 @@ def email_dispatch(*, queue_id: str) -> str | None:
 
 
 def email_queue_drain(
-    *, batch_size: int = BATCH_SIZE, time_budget: float = TIME_BUDGET_SECONDS, max_batches: int | None = None
+    *, batch_size: int | None = None, time_budget: float = TIME_BUDGET_SECONDS, max_batches: int | None = None
 ) -> Counter[str]:
-    """Claim and process due rows batch after batch until none is due, the time budget is spent or
-    `max_batches` ran. Any number of these may run at once. Returns counts by outcome."""
+    """Send due rows chunk after chunk until none is due, the time budget is spent or `max_batches` chunks
+    ran. A batch is one chunk: one transaction of up to `batch_size` rows (default `SEND_CHUNK`) picked with
+    SKIP LOCKED, sent and recorded (`_chunk_process`). Any number of these may run at once. Returns counts
+    by outcome."""
     started = time.monotonic()
     outcome: Counter[str] = Counter()
+    limit = batch_size or SEND_CHUNK
     connection = get_connection()
     try:
         connection.open()  # one SMTP session for the run; each send reopens it if it broke
@@ -356,23 +398,30 @@ def email_queue_drain(
     try:
         batches = 0
         while max_batches is None or batches < max_batches:
-            claim = email_queue_claim(limit=batch_size)
-            if not claim.ids:
+            try:
+                if not _chunk_process(limit=limit, connection=connection, outcome=outcome):
+                    break
+            except _RowByRow as fallback:
+                logger.warning(
+                    "a database error while deciding %s: sending them one by one", fallback.ids, exc_info=True
+                )
+                for queue_id in fallback.ids:
+                    # Each with its own claim (a lease), lock and commit, as the on-commit path sends one row.
+                    claim = email_queue_claim(limit=1, queue_id=queue_id)
+                    status = (
+                        email_process(queue_id=queue_id, lock_token=claim.token, connection=connection)
+                        if claim.ids
+                        else None
+                    )
+                    outcome[status or "SKIPPED"] += 1
+            except _ChunkFailed as failed:
+                # Rolled back: the rows are due again. Stop here rather than pick them again at once; the
+                # next beat tick retries them (a message handed over before the error goes again, same Message-ID).
+                logger.exception("a chunk of %d emails could not be processed; the next drain retries it", failed.rows)
+                if failed.rows:
+                    outcome["ERROR"] += failed.rows
                 break
             batches += 1
-            for start in range(0, len(claim.ids), SEND_CHUNK):
-                chunk = claim.ids[start : start + SEND_CHUNK]
-                try:
-                    _chunk_process(ids=chunk, lock_token=claim.token, connection=connection, outcome=outcome)
-                except _RowByRow:
-                    logger.warning("a database error while deciding %s: sending them one by one", chunk, exc_info=True)
-                    for queue_id in chunk:
-                        status = email_process(queue_id=queue_id, lock_token=claim.token, connection=connection)
-                        outcome[status or "SKIPPED"] += 1
-                except Exception:
-                    # E.g. the database connection dropped: the rows keep their lease and come back after it.
-                    logger.exception("emails %s could not be processed; they will be reclaimed", chunk)
-                    outcome["ERROR"] += len(chunk)
             if time.monotonic() - started > time_budget:
                 break
     finally:

@@ -72,7 +72,8 @@ class EmailQueue(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     # Additions (DESIGN.md §3, peer seed 001): retries with backoff kept in the database,
-    # a lease so a worker killed mid-batch loses nothing, and a key naming what the email is about.
+    # a lease so a worker killed mid-send loses nothing (the on-commit path's; the beat drain holds row locks
+    # instead, emails/drain.py), and a key naming what the email is about.
     idempotency_key = models.CharField(max_length=255, unique=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

@@ -242,10 +242,13 @@ def qa_reply_email_queue(*, question: Post, answered_at: datetime) -> EmailQueue
     scheduled_for, since = answered_at, None
     if previous is not None:
         lease_end = previous.locked_until if previous.status == EmailStatus.PENDING else None
-        in_flight = lease_end is not None and lease_end > answered_at
-        if previous.status == EmailStatus.PENDING and not in_flight:
-            return None
+        in_flight = lease_end is not None and lease_end > answered_at  # the on-commit path leased it
         claimed_at = lease_end - LEASE if lease_end is not None and in_flight else None
+        if previous.status == EmailStatus.PENDING and not in_flight:
+            if not _held_by_the_drain(previous):
+                return None  # and locked until this answer commits: when it is sent, it shows this answer
+            # The drain picked it no earlier than it was due, and may have rendered it before this answer.
+            claimed_at = max(previous.scheduled_for, previous.next_attempt_at or previous.scheduled_for)
         since = claimed_at or previous.processed_at or previous.scheduled_for
         scheduled_for = max(answered_at, previous.scheduled_for + QA_REPLY_EVERY)
     return email_queue(
@@ -259,6 +262,12 @@ def qa_reply_email_queue(*, question: Post, answered_at: datetime) -> EmailQueue
         },
         idempotency_key=f"qa_reply:{question.pk}:{scheduled_for.isoformat()}",
     )
+
+
+def _held_by_the_drain(item: EmailQueue) -> bool:
+    """Is a drain sending `item` right now? Its chunk holds the row lock, with no lease to read (emails.drain);
+    otherwise the row is locked here, so no drain picks it before the caller's transaction commits."""
+    return not EmailQueue.objects.filter(pk=item.pk).select_for_update(skip_locked=True).values_list("pk").exists()
 
 
 def certificate_email_queue(*, certificate: Certificate) -> None:

@@ -118,3 +118,60 @@ def test_concurrent_claims_never_overlap():
     claims = run_in_threads(lambda: [email_queue_claim(limit=20) for _ in range(10)], WORKERS)
     claimed = [pk for worker_claims in claims for claim in worker_claims for pk in claim.ids]
     assert len(claimed) == len(set(claimed)) == 500
+
+
+def test_a_worker_killed_mid_chunk_holds_its_rows_until_then_and_they_come_back_after(monkeypatch):
+    """Worker A picks a chunk and stops inside it, holding the rows' locks: B's drain and the on-commit
+    path skip them. A's backend is then killed (what a dead worker's dropped connection does): its
+    transaction rolls back, and B's next drain sends the rows. Exactly one SENT log per row."""
+    from emails import drain
+    from emails.drain import email_dispatch
+
+    due_rows(8, [UserFactory()])
+    drain_thread_name = "worker-a"
+    holding, release = threading.Event(), threading.Event()
+    held: dict[str, Any] = {}
+    real_send = drain._send
+
+    def send(decision: Any, **kwargs: Any) -> str:
+        if threading.current_thread().name == drain_thread_name and not holding.is_set():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                held["pid"] = cursor.fetchone()[0]
+            holding.set()
+            release.wait(timeout=30)
+        return real_send(decision, **kwargs)
+
+    monkeypatch.setattr(drain, "_send", send)
+    outcome: dict[str, Any] = {}
+
+    def worker_a() -> None:
+        try:
+            outcome["a"] = email_queue_drain(batch_size=5, max_batches=1)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=worker_a, name=drain_thread_name)
+    a.start()
+    try:
+        assert holding.wait(timeout=10)
+        # B drains what A does not hold, without waiting for A's locks; the on-commit path skips A's rows too.
+        assert email_queue_drain(time_budget=900) == {EmailStatus.SENT: 3}
+        held_ids = set(EmailQueue.objects.filter(status=EmailStatus.PENDING).values_list("pk", flat=True))
+        assert len(held_ids) == 5
+        assert all(email_dispatch(queue_id=pk) is None for pk in held_ids)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [held["pid"]])
+    finally:
+        release.set()
+        a.join(timeout=30)
+    assert outcome["a"] == {"ERROR": 5}  # its sends went out (SMTP's gap), its commit never happened
+    assert set(EmailQueue.objects.filter(status=EmailStatus.PENDING).values_list("pk", flat=True)) == held_ids
+    assert not EmailQueue.objects.filter(pk__in=held_ids).exclude(lock_token="").exists()  # no lease to wait out
+
+    assert email_queue_drain(time_budget=900) == {EmailStatus.SENT: 5}
+    per_row = EmailLog.objects.values("queue_item").annotate(n=Count("pk"))
+    assert per_row.count() == 8 and {r["n"] for r in per_row} == {1}
+    # The repeated messages are exactly A's chunk, each with the same Message-ID as its first copy.
+    message_ids = Counter(m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert {mid for mid, n in message_ids.items() if n == 2} == {f"<{pk}@testserver>" for pk in held_ids}

@@ -285,7 +285,7 @@ MIX = [
 ]
 
 
-def _drain_queries(rows: int, *, batch_size: int | None = None) -> int:
+def _drain_queries(rows: int) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -295,17 +295,20 @@ def _drain_queries(rows: int, *, batch_size: int | None = None) -> int:
         queue(UserFactory(), MIX[n % len(MIX)], data={"module_title": "Foundations"})
     published_course()  # built once per content version, not the drain's cost
     with CaptureQueriesContext(connection) as captured:
-        outcome = email_queue_drain(batch_size=batch_size or drain.SEND_CHUNK)
+        outcome = email_queue_drain()
     assert sum(outcome.values()) == rows
     assert EmailLog.objects.count() == rows
+    picks = [q["sql"] for q in captured.captured_queries if "SKIP LOCKED" in q["sql"]]
+    assert picks and all(f"LIMIT {drain.SEND_CHUNK}" in sql for sql in picks)
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert updates and all('"locked_until" = NULL' in sql for sql in updates)  # no lease is ever written
     return len(captured.captured_queries)
 
 
 # One drain of one chunk, statement by statement (the test runs inside a transaction, so commits are savepoints):
-CLAIM = 4  # SAVEPOINT, SELECT … FOR UPDATE SKIP LOCKED, UPDATE the lease, RELEASE
-# SAVEPOINT, SELECT the rows FOR UPDATE, SELECT their recipients (with every guard's data and their progress),
-# UPDATE the SENT rows, UPDATE the CANCELLED ones (the mix's RENEWAL_REMINDER has no subscription), INSERT the
-# logs, RELEASE
+# SAVEPOINT, SELECT the due rows FOR UPDATE SKIP LOCKED, SELECT their recipients (with every guard's data and
+# their progress), UPDATE the SENT rows, UPDATE the CANCELLED ones (the mix's RENEWAL_REMINDER has no
+# subscription), INSERT the logs, RELEASE. No claim or lease of its own: the chunk's SELECT is the claim.
 CHUNK = 7
 NOTHING_DUE = 3  # SAVEPOINT, SELECT … SKIP LOCKED finding nothing, RELEASE
 
@@ -315,15 +318,15 @@ def test_a_chunk_costs_the_same_queries_whatever_its_size(mailoutbox):
     template of the mix, so the same outcomes: sent and cancelled), the same statements, none per row."""
     assert len(MIX) < drain.SEND_CHUNK
     small = _drain_queries(len(MIX))
-    assert small == CLAIM + CHUNK + NOTHING_DUE
+    assert small == CHUNK + NOTHING_DUE
     EmailLog.objects.all().delete()
     EmailQueue.objects.all().delete()
     assert _drain_queries(drain.SEND_CHUNK) == small
 
 
-def test_a_claim_of_several_chunks_costs_one_chunks_statements_per_chunk(mailoutbox, monkeypatch):
+def test_several_chunks_cost_one_chunks_statements_each(mailoutbox, monkeypatch):
     monkeypatch.setattr(drain, "SEND_CHUNK", len(MIX))
-    assert _drain_queries(3 * len(MIX), batch_size=3 * len(MIX)) == CLAIM + 3 * CHUNK + NOTHING_DUE
+    assert _drain_queries(3 * len(MIX)) == 3 * CHUNK + NOTHING_DUE
 
 
 def test_a_database_error_while_deciding_falls_back_to_row_by_row_and_loses_nothing(monkeypatch, mailoutbox):
@@ -343,3 +346,46 @@ def test_a_database_error_while_deciding_falls_back_to_row_by_row_and_loses_noth
     assert len(mailoutbox) == 3
     for row in rows:
         assert EmailLog.objects.filter(queue_item=row, status=EmailStatus.SENT).count() == 1
+
+
+def test_the_drain_skips_a_row_the_on_commit_path_has_leased_until_its_lease_expires(mailoutbox):
+    user = UserFactory()
+    with time_machine.travel(T0, tick=False):
+        leased, free = queue(user, EmailTemplate.WELCOME), queue(user, EmailTemplate.WELCOME)
+        claim = email_queue_claim(limit=1, queue_id=leased.pk)  # `email_dispatch` claimed it, not yet sent
+        assert email_queue_drain() == {"SENT": 1}
+    assert EmailQueue.objects.get(pk=free.pk).status == EmailStatus.SENT
+    assert EmailQueue.objects.get(pk=leased.pk).status == EmailStatus.PENDING
+    # The on-commit path sends its row; the drain never saw it.
+    assert email_process(queue_id=leased.pk, lock_token=claim.token) == EmailStatus.SENT
+    with time_machine.travel(T0 + LEASE, tick=False):
+        assert email_queue_drain() == {}
+    assert len(mailoutbox) == 2 and EmailLog.objects.filter(status=EmailStatus.SENT).count() == 2
+
+
+def test_a_chunk_that_fails_after_sending_is_rolled_back_and_its_rows_come_back(monkeypatch, mailoutbox, caplog):
+    """What a worker dying mid-chunk leaves: nothing recorded, no lease; the rows are due again at once and
+    the next drain sends them, each with the same Message-ID (SMTP's own gap: the receiving side dedupes)."""
+    from django.db import OperationalError
+
+    rows = [queue(UserFactory(), EmailTemplate.WELCOME) for _ in range(3)]
+    real = drain._record
+
+    def crash(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(drain, "_record", crash)
+    assert email_queue_drain() == {"ERROR": 3}  # and the drain stops: it does not pick the same rows again
+    assert len(mailoutbox) == 3  # handed to the transport before the failure
+    assert not EmailLog.objects.exists()
+    for row in rows:
+        row.refresh_from_db()
+        assert (row.status, row.attempts, row.locked_until, row.lock_token) == (EmailStatus.PENDING, 0, None, "")
+
+    monkeypatch.setattr(drain, "_record", real)
+    assert email_queue_drain() == {"SENT": 3}
+    for row in rows:
+        assert EmailLog.objects.filter(queue_item=row, status=EmailStatus.SENT).count() == 1
+    assert sorted(m.extra_headers["Message-ID"] for m in mailoutbox[3:]) == sorted(
+        m.extra_headers["Message-ID"] for m in mailoutbox[:3]
+    )

@@ -115,3 +115,67 @@ def test_an_answer_while_the_previous_email_is_being_sent_is_not_lost(course, as
     at(T0 + timedelta(hours=1, minutes=1), email_queue_drain)
     [mail] = qa_mail(mailoutbox)
     assert "Arrived mid-send" in mail.body and "Rendered in the first email" not in mail.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_while_the_drain_holds_the_previous_email_mid_chunk_is_not_lost(
+    course, ask, answer, mailoutbox, monkeypatch
+):
+    """The beat drain writes no lease: a row it is sending is only locked (its chunk's transaction). An answer
+    arriving then must not count on that email (it may have been rendered already): it queues the next one."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from emails.tasks import email_send
+
+    monkeypatch.setattr(email_send, "delay", lambda *args: None)  # no on-commit hand-off: the beat drain sends
+    lesson = course["lessons"][1]
+    asker, helper = SubscriptionFactory().user, SubscriptionFactory().user
+    question = at(T0, ask, asker, lesson)
+    with time_machine.travel(T0, tick=False):
+        answer(helper, question, "Rendered in the first email")
+    first = EmailQueue.objects.get(template=EmailTemplate.QA_REPLY)
+    holding, release = threading.Event(), threading.Event()
+
+    def drain_mid_chunk() -> None:  # what `_chunk_process` holds while it renders and sends
+        try:
+            with transaction.atomic():
+                list(EmailQueue.objects.select_for_update().filter(pk=first.pk))
+                holding.set()
+                release.wait(timeout=30)
+                EmailQueue.objects.filter(pk=first.pk).update(
+                    status=EmailStatus.SENT, processed_at=T0 + timedelta(minutes=3), locked_until=None
+                )
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=drain_mid_chunk)
+    worker.start()
+    try:
+        assert holding.wait(timeout=10)
+        with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
+            answer(helper, question, "Arrived mid-send")  # does not wait for the drain's lock
+    finally:
+        release.set()
+        worker.join(timeout=30)
+
+    second = EmailQueue.objects.filter(template=EmailTemplate.QA_REPLY).exclude(pk=first.pk).get()
+    assert second.scheduled_for == T0 + timedelta(hours=1)
+    assert second.data["since"] == first.scheduled_for.isoformat()  # no later than the drain could have rendered
+    at(T0 + timedelta(hours=1, minutes=1), email_queue_drain)
+    [mail] = qa_mail(mailoutbox)
+    assert "Arrived mid-send" in mail.body
+
+
+def test_an_answer_to_a_pending_email_nobody_is_sending_waits_for_it(course, ask, answer, mailoutbox):
+    lesson = course["lessons"][1]
+    asker, helper = SubscriptionFactory().user, SubscriptionFactory().user
+    question = at(T0, ask, asker, lesson)
+    with time_machine.travel(T0, tick=False):
+        answer(helper, question, "First")
+        answer(helper, question, "Second")  # the first row is still pending, not held: it carries this one
+    assert EmailQueue.objects.filter(template=EmailTemplate.QA_REPLY).count() == 1
+    at(T0 + timedelta(minutes=1), email_queue_drain)
+    [mail] = qa_mail(mailoutbox)
+    assert "First" in mail.body and "Second" in mail.body
