@@ -53,9 +53,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        # A lookup by event alone uses event_event_created_at (its leading column): no index of its own, one
-        # less to write on every lesson view (bench.pages).
         indexes = [
+            models.Index(fields=["event"], name="event_event"),
             models.Index(fields=["user"], name="event_user"),
             models.Index(fields=["created_at"], name="event_created_at"),
             models.Index(fields=["event", "created_at"], name="event_event_created_at"),

@@ -12,10 +12,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='event',
-            name='event_event',
-        ),
         # Every lesson view writes an event: only the indexes something reads (config/migration_ops.py).
         pattern_indexes_drop({'analytics_event': ['id']}),
     ]
