@@ -258,19 +258,27 @@ def _load_course(lessons: int) -> dict[str, Any]:
 
 
 def _gunicorn(
-    env: dict[str, str], port: int, log: Path, app: str = "config.wsgi:application"
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    app: str = "config.wsgi:application",
+    *,
+    recycling: bool = False,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """gunicorn as production starts it (`-c config/gunicorn.py`: sync workers, access log, metrics in
-    multiprocess mode) with WORKERS workers on `port`. Worker recycling (`max_requests`) is off while
-    measuring: it would charge a new worker's start-up to whichever page happened to be running."""
+    multiprocess mode, the app preloaded) with WORKERS workers on `port`. Worker recycling (`max_requests`)
+    is off while measuring unless `recycling` (bench.gunicorn_recycling): it would charge a new worker's
+    start-up to whichever page happened to be running. `extra`: more of the config's environment."""
     metrics = tempfile.mkdtemp(prefix="bench-pages-metrics-")
     command = [str(Path(sys.executable).with_name("gunicorn")), "-c", "config/gunicorn.py", app]
     env = {
         **env,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": str(WORKERS),
-        "GUNICORN_MAX_REQUESTS": "0",
+        **({} if recycling else {"GUNICORN_MAX_REQUESTS": "0"}),
         "PROMETHEUS_MULTIPROC_DIR": metrics,  # its own: gunicorn empties the folder when it starts
+        **(extra or {}),
     }
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT
