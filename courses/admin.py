@@ -15,7 +15,7 @@ from adminsortable2.admin import SortableAdminMixin, SortableTabularInline
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -216,6 +216,10 @@ class ModuleAdmin(_DragOrderAdmin):
     def reorder(self, request: HttpRequest, orders: dict[str, int]) -> list[services.OrderChange]:
         return services.modules_reorder(orders=orders)
 
+    def get_max_order(self, request: HttpRequest, obj: Module | None = None) -> int:
+        """sortable2 puts a new module after this; see LessonAdmin.get_max_order."""
+        return services.module_position_last()
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # Lessons are matched on their module's title, and inline rows may have renamed lessons.
@@ -371,9 +375,9 @@ class LessonAdmin(_DragOrderAdmin):
         return services.lessons_reorder(module_id=module_id, orders=orders)
 
     def get_max_order(self, request: HttpRequest, obj: Lesson | None = None) -> int:
-        """sortable2 puts a new lesson after this: last in its own module."""
-        siblings = Lesson.objects.filter(module_id=obj.module_id) if obj is not None else Lesson.objects.none()
-        return siblings.aggregate(last=Max("order"))["last"] or 0
+        """sortable2 puts a new lesson after this: last in its own module. Called by `save_model` inside the
+        add view's transaction, which the position stays reserved for until it commits."""
+        return services.lesson_position_last(obj.module_id) if obj is not None else 0
 
     def get_fieldsets(self, request: HttpRequest, obj: Lesson | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
 
 from config.json_body import JSONBodyError, json_object_parse
 from config.provider_events import (
@@ -316,12 +317,37 @@ def _positions_apply(rows: dict[str, Any], orders: dict[str, int], *, noun: str)
     return changes
 
 
+def _positions_lock(scope: str) -> None:
+    """Serialize everything that hands out or moves positions in `scope` (the modules, or one module's
+    lessons) until the current transaction ends. A transaction-scoped advisory lock on PostgreSQL: it also
+    covers the first row of a scope, where there is no row yet to lock. SQLite runs one writer at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"courses.positions:{scope}"])
+
+
+def module_position_last() -> int:
+    """The last module's position (0 with none), for a module being added after it. Call it in the
+    transaction that saves the new module: other additions and reorders wait until that transaction ends,
+    so two admins adding a module at once get a position each instead of one failing on the unique
+    position at commit."""
+    _positions_lock("modules")
+    return Module.objects.aggregate(last=Max("order"))["last"] or 0
+
+
+def lesson_position_last(module_id: str) -> int:
+    """The last position among `module_id`'s lessons (0 with none); see `module_position_last`."""
+    _positions_lock(f"lessons:{module_id}")
+    return Lesson.objects.filter(module_id=module_id).aggregate(last=Max("order"))["last"] or 0
+
+
 @transaction.atomic
 def modules_reorder(*, orders: dict[str, int]) -> list[OrderChange]:
     """Give modules new positions (the admin's drag and drop). All or nothing, rows locked meanwhile.
 
     Returns every module whose position changed. Raises ReorderRefused.
     """
+    _positions_lock("modules")
     modules = {m.pk: m for m in Module.objects.select_for_update().order_by("order")}
     unknown = set(orders) - set(modules)
     if unknown:
@@ -339,6 +365,7 @@ def lessons_reorder(*, module_id: str, orders: dict[str, int]) -> list[OrderChan
     """
     if not Module.objects.filter(pk=module_id).exists():
         raise ReorderRefused(f"Unknown module: {module_id}.")
+    _positions_lock(f"lessons:{module_id}")
     lessons = {lesson.pk: lesson for lesson in Lesson.objects.select_for_update().filter(module_id=module_id)}
     strangers = set(orders) - set(lessons)
     elsewhere = Lesson.objects.filter(pk__in=strangers).select_related("module").order_by("title")
