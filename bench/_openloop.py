@@ -13,6 +13,7 @@ against the page, never for it (no coordinated omission).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import shutil
@@ -29,7 +30,9 @@ def _binary() -> Path:
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
         raise SystemExit("bench.pages needs a C compiler for its load client (Debian: apt-get install gcc)")
-    binary = Path(tempfile.mkdtemp(prefix="bench-openloop-")) / "openloop"
+    folder = tempfile.mkdtemp(prefix="bench-openloop-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the build goes with the benchmark's process
+    binary = Path(folder) / "openloop"
     subprocess.run([compiler, "-O2", "-o", str(binary), str(SOURCE)], check=True)
     return binary
 

@@ -31,6 +31,7 @@ wrk is Debian's package; when it is missing the setup runs `apt-get install -y w
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import json
 import os
@@ -271,6 +272,7 @@ def _gunicorn(
     is off while measuring unless `recycling` (bench.gunicorn_recycling): it would charge a new worker's
     start-up to whichever page happened to be running. `extra`: more of the config's environment."""
     metrics = tempfile.mkdtemp(prefix="bench-pages-metrics-")
+    atexit.register(shutil.rmtree, metrics, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("gunicorn")), "-c", "config/gunicorn.py", app]
     env = {
         **env,
