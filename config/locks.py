@@ -1,4 +1,5 @@
-"""Run-once guards for periodic tasks when several beat schedulers (or a duplicate tick) fire the same job."""
+"""Advisory locks: run-once guards for periodic tasks when several beat schedulers (or a duplicate tick) fire
+the same job, and waits that serialize one kind of write until a transaction ends."""
 
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ def single_flight(name: str) -> Iterator[bool]:
         if acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def transaction_lock(name: str) -> None:
+    """Wait until no other transaction holds `name`, then hold it until the current transaction ends (a
+    PostgreSQL transaction-level advisory lock: it also covers a row that does not exist yet). Call it inside
+    `transaction.atomic()`. SQLite (`make run`) runs one writer at a time: nothing to wait for."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(name)])

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from config.json_body import JSONBodyError, json_object_parse
+from config.locks import transaction_lock
 from config.provider_events import (
     OPEN_STATUSES,
     EventIgnored,
@@ -319,11 +320,8 @@ def _positions_apply(rows: dict[str, Any], orders: dict[str, int], *, noun: str)
 
 def _positions_lock(scope: str) -> None:
     """Serialize everything that hands out or moves positions in `scope` (the modules, or one module's
-    lessons) until the current transaction ends. A transaction-scoped advisory lock on PostgreSQL: it also
-    covers the first row of a scope, where there is no row yet to lock. SQLite runs one writer at a time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"courses.positions:{scope}"])
+    lessons) until the current transaction ends; also covers the first row of a scope, with no row to lock."""
+    transaction_lock(f"courses.positions:{scope}")
 
 
 def module_position_last() -> int:
