@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from analytics.buffer import events_buffered_flush
 from analytics.services import (
     completion_snapshot_record,
     mrr_snapshot_record,
@@ -23,6 +24,12 @@ def analytics_rollup() -> dict[str, object]:
         if not mine:
             return {"skipped": "another rollup is running"}
         return _rollup()
+
+
+@shared_task
+def analytics_events_flush() -> dict[str, object]:
+    """Every few seconds: write the buffered lesson views (analytics/buffer.py; one flush at a time)."""
+    return {"written": events_buffered_flush()}
 
 
 def _rollup() -> dict[str, object]:

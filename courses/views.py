@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from analytics.models import EventName
-from analytics.services import event_track
+from analytics.services import event_track, event_track_deferred
 from billing.plans import annual_saving, plans_all
 from billing.selectors import has_access, stripe_setup_notice
 from config.page_cache import page_render_cached
@@ -308,7 +308,7 @@ def lesson_detail(request: HttpRequest, lesson_id: str) -> HttpResponse:
         return render(request, "courses/paywall.html", context)
 
     user = request.user
-    event_track(
+    event_track_deferred(  # every view: through the buffer, not an INSERT per request (analytics/buffer.py)
         name=EventName.LESSON_VIEWED, user=user, properties={"lesson_id": lesson.pk, "module_id": lesson.module_id}
     )
     return page_render_cached(

@@ -451,6 +451,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # How often beat asks for a drain of due emails (every minute; shorter only for tests of the running system).
 EMAIL_DRAIN_INTERVAL_SECONDS = float(env("EMAIL_DRAIN_INTERVAL_SECONDS", "60"))
+# How often beat writes the buffered lesson views to the events table (analytics/buffer.py).
+ANALYTICS_EVENT_FLUSH_SECONDS = float(env("ANALYTICS_EVENT_FLUSH_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Sends every due email row; the time-based triggers are rows queued ahead, so this is the only
     # periodic email job. `expires`: ticks missed while no worker ran are dropped, not piled up.
@@ -464,6 +466,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "mux-events-sweep": {"task": "courses.tasks.mux_events_sweep", "schedule": 60.0, "options": {"expires": 55}},
     # Dashboard rollups of whole days + today's MRR snapshot (analytics/tasks.py).
     "analytics-rollup": {"task": "analytics.tasks.analytics_rollup", "schedule": 3600.0},
+    # Signed-in lesson views, buffered in Redis by the request (analytics/buffer.py), written in one INSERT.
+    "analytics-events-flush": {
+        "task": "analytics.tasks.analytics_events_flush",
+        "schedule": ANALYTICS_EVENT_FLUSH_SECONDS,
+        "options": {"expires": max(ANALYTICS_EVENT_FLUSH_SECONDS - 1, 1)},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
 

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from analytics.buffer import events_buffered_flush
 from analytics.models import Event
 from billing.models import SubscriptionStatus
 from courses.models import PlaybackPolicy
@@ -96,6 +97,9 @@ def test_free_lesson_plays_its_public_playback_id_and_records_lesson_viewed(clie
     assert attrs["data-position-url"] == f"/lessons/{lesson.pk}/position/"
     assert attrs["data-complete-url"] == f"/lessons/{lesson.pk}/complete/"
     assert attrs["metadata-video-title"] == lesson.title
+    # Recorded through the buffer: in the table once the worker's flush has run (analytics/buffer.py).
+    assert not Event.objects.filter(user=user).exists()
+    assert events_buffered_flush() == 1
     event = Event.objects.get(user=user)
     assert event.event == "lesson_viewed"
     assert event.properties == {"lesson_id": lesson.pk, "module_id": lesson.module_id}
