@@ -29,6 +29,11 @@ def _admin_hide_plumbing() -> None:
 _admin_hide_plumbing()
 
 urlpatterns = [
+    # The learner pages first: resolving a request walks this list in order, and these are served the most.
+    # Reordering is safe while every route still resolves to itself (tests/config/test_url_order.py).
+    path("", include("courses.urls")),
+    path("", include("progress.urls")),
+    path("", include("accounts.urls")),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("", include("ops.urls")),  # /readyz, /metrics
@@ -36,15 +41,12 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("", include("accounts.urls")),
     path("", include("billing.urls")),
     path("", include("teams.urls")),
-    path("", include("progress.urls")),
     path("", include("emails.urls")),
     path("", include("search.urls")),
     path("", include("qa.urls")),
     path("", include("notes.urls")),
     path("", include("certificates.urls")),
-    path("", include("courses.urls")),
 ]
 # Lesson files are never served from /media/: they go through the access-checked download view.
