@@ -487,6 +487,8 @@ CELERY_TASK_ROUTES = {
     "emails.tasks.*": {"queue": "emails"},
     "billing.tasks.*": {"queue": "webhooks"},
     "courses.tasks.*": {"queue": "webhooks"},
+    # Every few seconds and quick: not behind an hourly rollup on the analytics queue's single worker.
+    "analytics.tasks.analytics_events_flush": {"queue": "default"},
     "analytics.tasks.*": {"queue": "analytics"},
 }
 

@@ -21,6 +21,7 @@ from analytics.buffer import events_buffered_flush
 from analytics.models import Event, EventName
 from analytics.services import event_track_deferred
 from analytics.tasks import analytics_events_flush
+from config.celery import app
 from tests.processes import celery_worker, publishing_to, spare_port, wait_for
 
 
@@ -104,10 +105,13 @@ def test_an_unknown_event_name_still_raises(subscriber):
         event_track_deferred(name="not_an_event", user=subscriber)
 
 
-def test_the_beat_schedule_flushes_every_few_seconds():
+def test_the_beat_schedule_flushes_every_few_seconds_on_the_default_queue():
     entry = settings.CELERY_BEAT_SCHEDULE["analytics-events-flush"]
     assert entry["task"] == "analytics.tasks.analytics_events_flush"
     assert entry["schedule"] == settings.ANALYTICS_EVENT_FLUSH_SECONDS == 5
+    # Not behind the hourly rollup on the analytics queue.
+    assert app.amqp.router.route({}, "analytics.tasks.analytics_events_flush")["queue"].name == "default"
+    assert app.amqp.router.route({}, "analytics.tasks.analytics_rollup")["queue"].name == "analytics"
 
 
 # The worker test's own Redis database (emptied by `publishing_to`), as the emails worker tests do.
