@@ -6,7 +6,9 @@ a signed-in non-admin gets 403 and nothing changes."""
 from __future__ import annotations
 
 import csv
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -68,6 +70,19 @@ def _admin_team(request: HttpRequest) -> Team | None:
     if membership is None or membership.role != TeamRole.ADMIN:
         return None
     return membership.team
+
+
+def _team_admin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The view is for the admins of the user's team, and is given that team; anyone else gets the 403 page."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        team = _admin_team(request)
+        if team is None:
+            return _forbidden(request)
+        return view(request, team, *args, **kwargs)
+
+    return guarded
 
 
 def _id(value: str) -> str:
@@ -138,10 +153,8 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def invite(request: HttpRequest) -> HttpResponse:
-    team = _admin_team(request)
-    if team is None:
-        return _forbidden(request)
+@_team_admin
+def invite(request: HttpRequest, team: Team) -> HttpResponse:
     try:
         sent = services.invitations_create(team=team, by=request.user, emails=request.POST.get("emails", ""))  # type: ignore[arg-type]
     except services.SeatsExhausted as exc:
@@ -226,11 +239,9 @@ def leave(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def seats(request: HttpRequest) -> HttpResponse:
+@_team_admin
+def seats(request: HttpRequest, team: Team) -> HttpResponse:
     """GET: the prorated price of a new seat count, from Stripe's invoice preview. POST: confirm it."""
-    team = _admin_team(request)
-    if team is None:
-        return _forbidden(request)
     data = request.POST if request.method == "POST" else request.GET
     try:
         if request.method == "POST":
@@ -270,10 +281,8 @@ def seats(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def portal(request: HttpRequest) -> HttpResponse:
-    team = _admin_team(request)
-    if team is None:
-        return _forbidden(request)
+@_team_admin
+def portal(request: HttpRequest, team: Team) -> HttpResponse:
     subscription = team_subscription(team)
     if subscription is None:
         messages.info(request, "Your team has no subscription yet.")
@@ -289,10 +298,8 @@ def portal(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def export(request: HttpRequest) -> HttpResponse:
-    team = _admin_team(request)
-    if team is None:
-        return _forbidden(request)
+@_team_admin
+def export(request: HttpRequest, team: Team) -> HttpResponse:
     page = team_page(team=team, progress=learners_progress(user_ids=team_member_ids(team)))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="team-progress.csv"'
