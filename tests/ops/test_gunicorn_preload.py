@@ -11,9 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.ops.test_several_instances import METRICS_TOKEN, app_env, process
+from tests.ops.test_several_instances import app_env, process, requests_served
 from tests.processes import spare_port
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -22,21 +21,9 @@ REQUESTS = 30
 RECYCLE_AFTER = 4
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as response:
+def _get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=30) as response:
         return response.status, response.read().decode()
-
-
-def _healthz_served(base_url: str) -> float:
-    _, text = _get(f"{base_url}/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "django_http_responses_total_by_status_view_method_total"
-        and sample.labels.get("view") == "healthz"
-        and sample.labels.get("status") == "200"
-    )
 
 
 def test_recycled_workers_are_forks_of_the_preloaded_app(private_redis, tmp_path: Path):
@@ -68,4 +55,4 @@ def test_recycled_workers_are_forks_of_the_preloaded_app(private_redis, tmp_path
         booted = set(re.findall(r"Booting worker with pid: (\d+)", log.read_text()))
         assert len(booted) >= 2 + REQUESTS // RECYCLE_AFTER - 2, log.read_text()[-3000:]  # workers were recycled
         # The replaced workers' samples stay in the multiprocess folder: every request is counted once.
-        assert _healthz_served(base_url) == REQUESTS
+        assert requests_served(base_url, "healthz") == REQUESTS

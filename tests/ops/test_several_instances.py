@@ -118,7 +118,8 @@ def deliver(base_url: str, event: dict[str, Any]) -> int:
         return response.status
 
 
-def webhook_requests_served(base_url: str) -> float:
+def requests_served(base_url: str, view: str) -> float:
+    """How many responses the instance's workers gave for `view`, added up from its /metrics."""
     request = urllib.request.Request(f"{base_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read().decode()
@@ -127,7 +128,7 @@ def webhook_requests_served(base_url: str) -> float:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
         if sample.name == "django_http_responses_total_by_status_view_method_total"
-        and sample.labels.get("view") == "billing:stripe_webhook"
+        and sample.labels.get("view") == view
     )
 
 
@@ -172,8 +173,8 @@ def test_two_of_everything_end_like_one(private_redis, fake_stripe, tmp_path):
 
         wait_for(settled, "the events to be processed and the emails drained", tmp_path / "worker-a.log", 240)
         # Both instances served deliveries, and each instance's metrics add up its two workers.
-        assert webhook_requests_served(url_a) == targets.count(url_a)
-        assert webhook_requests_served(url_b) == targets.count(url_b)
+        assert requests_served(url_a, "billing:stripe_webhook") == targets.count(url_a)
+        assert requests_served(url_b, "billing:stripe_webhook") == targets.count(url_b)
 
     assert StripeEvent.objects.count() == len(events)
     for n, learner in enumerate(learners):
