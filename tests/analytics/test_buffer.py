@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,7 +24,7 @@ from analytics.models import Event, EventName
 from analytics.services import event_track_deferred
 from analytics.tasks import analytics_events_flush
 from config.celery import app
-from tests.processes import celery_worker, publishing_to, spare_port, wait_for
+from tests.processes import celery_worker, publishing_to, redis_server, spare_port, wait_for
 
 
 def _buffered() -> list[dict[str, Any]]:
@@ -135,3 +137,29 @@ def test_a_real_worker_writes_the_buffered_views(settings, client, subscriber, c
         assert Event.objects.get(user=subscriber).properties == {"lesson_id": "w"}
     finally:
         buffer._client.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_flush_while_redis_hangs_fails_fast_and_the_next_one_writes_every_view_once(settings, subscriber, tmp_path):
+    # A private redis-server, paused with SIGSTOP (it accepts nothing and answers nothing, as a hung or
+    # partitioned Redis does), then resumed.
+    with redis_server(tmp_path) as server:
+        settings.REDIS_URL = server.url
+        for lesson_id in ("a", "b"):
+            event_track_deferred(name=EventName.LESSON_VIEWED, user=subscriber, properties={"lesson_id": lesson_id})
+        assert redis.Redis.from_url(server.url).llen(buffer._keys()[0]) == 2
+        assert server.process is not None
+        server.process.send_signal(signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(redis.RedisError):
+                events_buffered_flush()  # the beat task raises; its next tick tries again
+            assert time.monotonic() - started < 5  # the client's 0.5 s timeouts, no retries
+            assert not Event.objects.filter(event=EventName.LESSON_VIEWED).exists()
+        finally:
+            server.process.send_signal(signal.SIGCONT)
+        # The failed flush let go of its advisory lock, and the views were kept in Redis.
+        assert events_buffered_flush() == 2
+        viewed = Event.objects.filter(event=EventName.LESSON_VIEWED).values_list("properties__lesson_id", flat=True)
+        assert sorted(viewed) == ["a", "b"]
+        assert events_buffered_flush() == 0
