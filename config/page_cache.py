@@ -71,10 +71,11 @@ MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 _release: str | None = None
 
 
-def _release_digest() -> str:
+def release_digest() -> str:
     """One value per deployed release and configuration, the same in every process and on every host running
     it: each source file's path and contents, and the (non-secret) settings. Computed once per process (about
-    500 files, 1.3 MB: tens of milliseconds), again when a setting changes (tests)."""
+    500 files, 1.3 MB: tens of milliseconds) — by config/wsgi.py while the app loads, so in gunicorn's master — and
+    again when a setting changes (tests)."""
     global _release
     if _release is None:
         digest = hashlib.blake2b(digest_size=12)
@@ -156,7 +157,7 @@ def page_render_cached(
         logger.warning("page cache unavailable; rendering %s", name, exc_info=True)
         found, full_stamp = {}, None
     else:
-        full_stamp = (generation, _stamp_minute(), _release_digest(), *stamp, *(found.get(k) for k in keys))
+        full_stamp = (generation, _stamp_minute(), release_digest(), *stamp, *(found.get(k) for k in keys))
         held = found.get(key)
         if isinstance(held, tuple) and len(held) == 2 and held[0] == full_stamp:
             return _fill(held[1], request)

@@ -20,6 +20,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 application = get_wsgi_application()
 
+from config.page_cache import release_digest  # noqa: E402  (after setup: it reads the settings)
+
+# The release digest that names kept pages (config/page_cache.py), computed while the app loads: with gunicorn's
+# preload that is once, in the master, so every worker — a recycled one too — names its pages after the code it
+# runs, even once a deploy has put new files on disk before the restart (a worker that read them lazily would
+# file the old code's pages under the new release's name).
+release_digest()
+
 # The process's first requests import views lazily, compile templates and fill per-process caches.
 WARM_REQUESTS = 200
 _served = 0
